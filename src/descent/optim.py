@@ -76,7 +76,7 @@ def _check_leaf(name: str, x: Any) -> np.ndarray:
             raise TypeError(
                 f"{name} must be a floating-point ndarray or a dict of them; got {type(x).__name__}"
             )
-    if not np.issubdtype(x.dtype, np.floating):
+    if x.dtype.kind != "f":
         raise TypeError(f"{name} must have a floating-point dtype (float16/32/64); got dtype {x.dtype}")
     return x
 
@@ -175,6 +175,8 @@ def _check_bool(name: str, value: Any) -> bool:
 
 
 def _nonzero(x: Hyper) -> bool:
+    if isinstance(x, float):
+        return x != 0.0
     return bool(np.any(np.asarray(x) != 0))
 
 
