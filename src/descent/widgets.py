@@ -806,7 +806,10 @@ def _render_static(ex: Explorer, key: str | None, vals: list[Any], names: list[s
         html = anim.to_jshtml(fps=1.25, embed_frames=True, default_mode=ex._static_mode)
     note = (f"<p style='margin:2px 0; font-size:85%'>Static view: drag the slider to scrub {_html.escape(key)} "
             f"over {len(vals)} values (run the notebook for the live explorer).</p>")
-    return head + _offline(_shrink_frames(html)) + note
+    alt = _html.escape(f"{ex.title or 'Explorer'}: {len(vals)} frames scrubbing {key} from {_fmt(vals[0])} "
+                       f"to {_fmt(vals[-1])}; the line above the panels gives each frame's outcome", quote=True)
+    html = _offline(_shrink_frames(html)).replace('<img id="_anim_img', f'<img alt="{alt}" id="_anim_img', 1)
+    return head + html + note
 
 
 def _shrink_frames(html: str) -> str:
