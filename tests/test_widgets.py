@@ -288,3 +288,22 @@ def test_ipympl_canvas_leaves_the_pyplot_backend_alone():
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("ok")
+
+
+def test_offline_jshtml_strips_outside_links_and_sets_alt():
+    from matplotlib.animation import FuncAnimation
+    from matplotlib.figure import Figure
+
+    from descent.widgets import offline_jshtml
+
+    fig = Figure(figsize=(1, 1), dpi=20)
+    ax = fig.add_subplot()
+    line, = ax.plot([0, 1], [0, 1])
+    anim = FuncAnimation(fig, lambda i: [line.set_ydata([0, i])], frames=2)
+    raw = anim.to_jshtml()
+    assert "<link" in raw  # matplotlib's template links a CDN stylesheet
+    html = offline_jshtml(raw, "a line tilting up")
+    assert "<link" not in html and "http" not in html
+    assert 'alt="a line tilting up"' in html
+    with pytest.raises(ValueError, match="alt must be"):
+        offline_jshtml(raw, " ")

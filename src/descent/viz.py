@@ -61,6 +61,7 @@ __all__ = [
     "LINESTYLES",
     "MARKERS",
     "use_style",
+    "style_rc",
     "style",
     "contour",
     "curve",
@@ -127,6 +128,11 @@ _STYLE_RC: dict[str, Any] = {
 _BACKGROUND = LinearSegmentedColormap.from_list("descent_levels", ["#fbfbfb", "#8f8f8f"])
 
 _THETA = (r"$\theta_1$", r"$\theta_2$")
+
+
+def style_rc() -> dict[str, Any]:
+    """A copy of the rcParams that :func:`use_style` sets, for ``matplotlib.rc_context``."""
+    return dict(_STYLE_RC)
 
 
 def use_style() -> None:

@@ -72,7 +72,7 @@ from . import viz
 from ._validation import check_float_array, check_in_range, check_int
 from .run import Trajectory, minimize
 
-__all__ = ["Slider", "Explorer", "explore"]
+__all__ = ["Slider", "Explorer", "explore", "offline_jshtml"]
 
 _WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 _MAX_FRAMES = 12
@@ -484,7 +484,7 @@ class Explorer:
         self.sliders = {n: self._make_slider(w, n, s, continuous_update) for n, s in specs.items()}
         self.checkboxes = {n: w.Checkbox(value=True, description=n, indent=False,
                                          layout=w.Layout(width="auto")) for n in self.names}
-        with mpl.rc_context(viz._STYLE_RC | {"font.size": 10, "axes.labelsize": 10, "xtick.labelsize": 9,
+        with mpl.rc_context(viz.style_rc() | {"font.size": 10, "axes.labelsize": 10, "xtick.labelsize": 9,
                                              "ytick.labelsize": 9}):
             # fixed margins, no layout engine: a redraw never re-solves the layout
             self.fig = Figure(figsize=(8.4, 3.4), dpi=100, layout="none")
@@ -756,12 +756,32 @@ def _offline(html: str) -> str:
     return html
 
 
+def offline_jshtml(html: str, alt: str) -> str:
+    """Make matplotlib's ``to_jshtml()`` output fit for an offline book page.
+
+    Strips the CDN stylesheet and comments (nothing outside is loaded), swaps
+    the icon-font buttons for text symbols, re-encodes the frames with a small
+    palette, and gives the frame image its ``alt`` text.
+
+    Parameters
+    ----------
+    html : str
+        The string returned by ``FuncAnimation.to_jshtml()``.
+    alt : str
+        What the animation shows, for readers who cannot see it.
+    """
+    if not isinstance(alt, str) or not alt.strip():
+        raise ValueError(f"alt must be a non-empty description of the animation; got {alt!r}")
+    html = _offline(_shrink_frames(html))
+    return html.replace('<img id="_anim_img', f'<img alt="{_html.escape(alt, quote=True)}" id="_anim_img', 1)
+
+
 def _render_static(ex: Explorer, key: str | None, vals: list[Any], names: list[str]) -> str:
     from matplotlib.animation import FuncAnimation
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     # constrained layout off: savefig restores a figure without an engine to the rc default
-    rc = viz._STYLE_RC | {"font.size": 9, "axes.labelsize": 9, "xtick.labelsize": 8, "ytick.labelsize": 8,
+    rc = viz.style_rc() | {"font.size": 9, "axes.labelsize": 9, "xtick.labelsize": 8, "ytick.labelsize": 8,
                           "lines.linewidth": 1.5, "figure.constrained_layout.use": False,
                           "savefig.dpi": "figure"}
     head = f"<p style='margin:0 0 4px 0'><b>{_html.escape(ex.title)}</b></p>" if ex.title else ""
@@ -806,10 +826,9 @@ def _render_static(ex: Explorer, key: str | None, vals: list[Any], names: list[s
         html = anim.to_jshtml(fps=1.25, embed_frames=True, default_mode=ex._static_mode)
     note = (f"<p style='margin:2px 0; font-size:85%'>Static view: drag the slider to scrub {_html.escape(key)} "
             f"over {len(vals)} values (run the notebook for the live explorer).</p>")
-    alt = _html.escape(f"{ex.title or 'Explorer'}: {len(vals)} frames scrubbing {key} from {_fmt(vals[0])} "
-                       f"to {_fmt(vals[-1])}; the line above the panels gives each frame's outcome", quote=True)
-    html = _offline(_shrink_frames(html)).replace('<img id="_anim_img', f'<img alt="{alt}" id="_anim_img', 1)
-    return head + html + note
+    alt = (f"{ex.title or 'Explorer'}: {len(vals)} frames scrubbing {key} from {_fmt(vals[0])} "
+           f"to {_fmt(vals[-1])}; the line above the panels gives each frame's outcome")
+    return head + offline_jshtml(html, alt) + note
 
 
 def _shrink_frames(html: str) -> str:
