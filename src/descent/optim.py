@@ -180,6 +180,15 @@ def _nonzero(x: Hyper) -> bool:
     return bool(np.any(np.asarray(x) != 0))
 
 
+def _weight_decay(p: np.ndarray, g: np.ndarray, lr: Hyper, wd: Hyper, decoupled: bool):
+    """Apply weight decay: decoupled shrinks ``p`` by ``(1 - lr*wd)``; L2 adds ``wd*p`` to ``g``."""
+    if not _nonzero(wd):
+        return p, g
+    if decoupled:
+        return p * (1 - lr * wd), g
+    return p, g + wd * p
+
+
 # ------------------------------------------------------------------------- base
 class Optimizer:
     """Base class: tree handling, step counting, schedules and maximize.
@@ -192,6 +201,19 @@ class Optimizer:
     State: type
     _buffers: tuple[str, ...] = ()
     maximize: bool = False
+
+    def _set_common(self, lr: Any, *, betas: Any = None, eps: Any = None, weight_decay: Any = None,
+                    maximize: Any = None) -> None:
+        """Validate and store the hyperparameters most optimizers share."""
+        self.lr = _check_lr(lr)
+        if betas is not None:
+            self.betas = _check_betas(betas)
+        if eps is not None:
+            self.eps = check_in_range("eps", eps, 0.0, None)
+        if weight_decay is not None:
+            self.weight_decay = check_in_range("weight_decay", weight_decay, 0.0, None)
+        if maximize is not None:
+            self.maximize = _check_bool("maximize", maximize)
 
     def _hypers(self) -> dict[str, Any]:
         return {k: v for k, v in vars(self).items() if not k.startswith("_")}
@@ -333,8 +355,7 @@ class SGD(Optimizer):
 
     def _leaf(self, p, g, bufs, t, lr, ctx):
         (b,) = bufs
-        if _nonzero(self.weight_decay):
-            g = g + self.weight_decay * p
+        p, g = _weight_decay(p, g, lr, self.weight_decay, False)
         mu = self.momentum
         if not _nonzero(mu):
             return p - lr * g, (b,)
@@ -391,8 +412,7 @@ class Adagrad(Optimizer):
 
     def _leaf(self, p, g, bufs, t, lr, ctx):
         (G,) = bufs
-        if _nonzero(self.weight_decay):
-            g = g + self.weight_decay * p
+        p, g = _weight_decay(p, g, lr, self.weight_decay, False)
         clr = lr / (1 + (t - 1) * self.lr_decay)
         G = G + g * g
         return p - clr * g / (np.sqrt(G) + self.eps), (G,)
@@ -449,8 +469,7 @@ class RMSprop(Optimizer):
 
     def _leaf(self, p, g, bufs, t, lr, ctx):
         v, gbar, b = bufs
-        if _nonzero(self.weight_decay):
-            g = g + self.weight_decay * p
+        p, g = _weight_decay(p, g, lr, self.weight_decay, False)
         a = self.alpha
         v = a * v + (1 - a) * g * g
         if self.centered:
@@ -509,8 +528,7 @@ class Adadelta(Optimizer):
 
     def _leaf(self, p, g, bufs, t, lr, ctx):
         v, u = bufs
-        if _nonzero(self.weight_decay):
-            g = g + self.weight_decay * p
+        p, g = _weight_decay(p, g, lr, self.weight_decay, False)
         r = self.rho
         v = r * v + (1 - r) * g * g
         delta = np.sqrt(u + self.eps) / np.sqrt(v + self.eps) * g
@@ -564,10 +582,7 @@ class Adam(Optimizer):
     def __init__(self, lr: LR = 1e-3, betas: tuple[Hyper, Hyper] = (0.9, 0.999),
                  eps: Hyper = 1e-8, weight_decay: Hyper = 0.0, amsgrad: bool = False, *,
                  maximize: bool = False, decoupled_weight_decay: bool | None = None):
-        self.lr = _check_lr(lr)
-        self.betas = _check_betas(betas)
-        self.eps = check_in_range("eps", eps, 0.0, None)
-        self.weight_decay = check_in_range("weight_decay", weight_decay, 0.0, None)
+        self._set_common(lr, betas=betas, eps=eps, weight_decay=weight_decay)
         self.amsgrad = _check_bool("amsgrad", amsgrad)
         self.maximize = _check_bool("maximize", maximize)
         if decoupled_weight_decay is None:
@@ -577,11 +592,7 @@ class Adam(Optimizer):
     def _leaf(self, p, g, bufs, t, lr, ctx):
         m, v, vmax = bufs
         b1, b2 = self.betas
-        if _nonzero(self.weight_decay):
-            if self.decoupled_weight_decay:
-                p = p * (1 - lr * self.weight_decay)
-            else:
-                g = g + self.weight_decay * p
+        p, g = _weight_decay(p, g, lr, self.weight_decay, self.decoupled_weight_decay)
         m = m + (1 - b1) * (g - m)
         v = b2 * v + (1 - b2) * g * g
         if self.amsgrad:
@@ -648,17 +659,13 @@ class Adamax(Optimizer):
 
     def __init__(self, lr: LR = 2e-3, betas: tuple[Hyper, Hyper] = (0.9, 0.999),
                  eps: Hyper = 1e-8, weight_decay: Hyper = 0.0, *, maximize: bool = False):
-        self.lr = _check_lr(lr)
-        self.betas = _check_betas(betas)
-        self.eps = check_in_range("eps", eps, 0.0, None)
-        self.weight_decay = check_in_range("weight_decay", weight_decay, 0.0, None)
+        self._set_common(lr, betas=betas, eps=eps, weight_decay=weight_decay)
         self.maximize = _check_bool("maximize", maximize)
 
     def _leaf(self, p, g, bufs, t, lr, ctx):
         m, u = bufs
         b1, b2 = self.betas
-        if _nonzero(self.weight_decay):
-            g = g + self.weight_decay * p
+        p, g = _weight_decay(p, g, lr, self.weight_decay, False)
         m = m + (1 - b1) * (g - m)
         u = np.maximum(b2 * u, np.abs(g) + self.eps)
         return p - lr / (1 - b1**t) * m / u, (m, u)
@@ -707,10 +714,7 @@ class NAdam(Optimizer):
     def __init__(self, lr: LR = 2e-3, betas: tuple[Hyper, Hyper] = (0.9, 0.999),
                  eps: Hyper = 1e-8, weight_decay: Hyper = 0.0, momentum_decay: Hyper = 4e-3,
                  decoupled_weight_decay: bool = False, *, maximize: bool = False):
-        self.lr = _check_lr(lr)
-        self.betas = _check_betas(betas)
-        self.eps = check_in_range("eps", eps, 0.0, None)
-        self.weight_decay = check_in_range("weight_decay", weight_decay, 0.0, None)
+        self._set_common(lr, betas=betas, eps=eps, weight_decay=weight_decay)
         self.momentum_decay = check_in_range("momentum_decay", momentum_decay, 0.0, None)
         self.decoupled_weight_decay = _check_bool("decoupled_weight_decay", decoupled_weight_decay)
         self.maximize = _check_bool("maximize", maximize)
@@ -732,11 +736,7 @@ class NAdam(Optimizer):
         m, v = bufs
         mu, mu_next, prod, prod_next = ctx
         b1, b2 = self.betas
-        if _nonzero(self.weight_decay):
-            if self.decoupled_weight_decay:
-                p = p * (1 - lr * self.weight_decay)
-            else:
-                g = g + self.weight_decay * p
+        p, g = _weight_decay(p, g, lr, self.weight_decay, self.decoupled_weight_decay)
         m = m + (1 - b1) * (g - m)
         v = b2 * v + (1 - b2) * g * g
         den = np.sqrt(v / (1 - b2**t)) + self.eps
@@ -803,21 +803,14 @@ class RAdam(Optimizer):
     def __init__(self, lr: LR = 1e-3, betas: tuple[Hyper, Hyper] = (0.9, 0.999),
                  eps: Hyper = 1e-8, weight_decay: Hyper = 0.0,
                  decoupled_weight_decay: bool = False, *, maximize: bool = False):
-        self.lr = _check_lr(lr)
-        self.betas = _check_betas(betas)
-        self.eps = check_in_range("eps", eps, 0.0, None)
-        self.weight_decay = check_in_range("weight_decay", weight_decay, 0.0, None)
+        self._set_common(lr, betas=betas, eps=eps, weight_decay=weight_decay)
         self.decoupled_weight_decay = _check_bool("decoupled_weight_decay", decoupled_weight_decay)
         self.maximize = _check_bool("maximize", maximize)
 
     def _leaf(self, p, g, bufs, t, lr, ctx):
         m, v = bufs
         b1, b2 = self.betas
-        if _nonzero(self.weight_decay):
-            if self.decoupled_weight_decay:
-                p = p * (1 - lr * self.weight_decay)
-            else:
-                g = g + self.weight_decay * p
+        p, g = _weight_decay(p, g, lr, self.weight_decay, self.decoupled_weight_decay)
         m = m + (1 - b1) * (g - m)
         v = b2 * v + (1 - b2) * g * g
         mhat = m / (1 - b1**t)
@@ -880,10 +873,7 @@ class AdaBelief(Optimizer):
                  eps: Hyper = 1e-16, weight_decay: Hyper = 0.0, amsgrad: bool = False,
                  weight_decouple: bool = True, fixed_decay: bool = False, rectify: bool = True,
                  degenerated_to_sgd: bool = True):
-        self.lr = _check_lr(lr)
-        self.betas = _check_betas(betas)
-        self.eps = check_in_range("eps", eps, 0.0, None)
-        self.weight_decay = check_in_range("weight_decay", weight_decay, 0.0, None)
+        self._set_common(lr, betas=betas, eps=eps, weight_decay=weight_decay)
         self.amsgrad = _check_bool("amsgrad", amsgrad)
         self.weight_decouple = _check_bool("weight_decouple", weight_decouple)
         self.fixed_decay = _check_bool("fixed_decay", fixed_decay)
