@@ -116,6 +116,26 @@ def _match(params: Any, grads: Any) -> tuple[list[str] | None, list[np.ndarray],
     return pk, pl, gl
 
 
+def _state_leaves(name: str, buf: Any, keys: list[str] | None, leaves: list[np.ndarray]) -> list[np.ndarray]:
+    """The buffer ``name`` of a state, leaf by leaf in the order of ``keys``, checked against params."""
+    if keys is None:
+        if isinstance(buf, dict):
+            raise ValueError(f"state.{name} is a dict but params is an ndarray; call init(params) again")
+        bl = [buf]
+    else:
+        if not isinstance(buf, dict) or set(buf) != set(keys):
+            got = sorted(buf) if isinstance(buf, dict) else "ndarray"
+            raise ValueError(f"state does not match params: state.{name} keys {got}, params keys "
+                             f"{sorted(keys)}; call init(params) again")
+        bl = [buf[k] for k in keys]
+    for i, (b, p) in enumerate(zip(bl, leaves)):
+        if np.shape(b) != p.shape:
+            where = "" if keys is None else f"[{keys[i]!r}]"
+            raise ValueError(f"state.{name}{where} has shape {np.shape(b)}, but params{where} has shape "
+                             f"{p.shape}; call init(params) again")
+    return bl
+
+
 def global_norm(tree: Params) -> np.ndarray:
     r"""Euclidean norm of all entries of a parameter tree, :math:`\sqrt{\sum_i \|g_i\|^2}`.
 
@@ -268,7 +288,7 @@ class Optimizer:
         t = state.step + 1
         lr = self._lr_at(state.step)
         ctx, extra = self._context(state, t)
-        buf_leaves = [_leaves(b, getattr(state, b))[1] for b in self._buffers]
+        buf_leaves = [_state_leaves(b, getattr(state, b), keys, pl) for b in self._buffers]
         new_p, new_bufs = [], [[] for _ in self._buffers]
         for i, (p, g) in enumerate(zip(pl, gl)):
             if self.maximize:
@@ -359,7 +379,7 @@ class SGD(Optimizer):
         mu = self.momentum
         if not _nonzero(mu):
             return p - lr * g, (b,)
-        b = g if t == 1 else mu * b + (1 - self.dampening) * g
+        b = g.copy() if t == 1 else mu * b + (1 - self.dampening) * g  # never the caller's array
         d = g + mu * b if self.nesterov else b
         if np.ndim(mu) > 0:  # grid with some zero momenta: those runs use the plain gradient
             d = np.where(np.asarray(mu) == 0, g, d)
