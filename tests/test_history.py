@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import pathlib
 import re
 
@@ -10,7 +11,9 @@ import pytest
 
 from descent.history import MILESTONES, Milestone, markdown_table, milestone, milestones
 
-BIB = pathlib.Path(__file__).resolve().parents[1] / "book" / "references.bib"
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+BIB = ROOT / "book" / "references.bib"
+CHAPTER_1 = ROOT / "chapters" / "01_cauchy_to_deep_learning.ipynb"
 
 
 def _bib_entries() -> dict[str, str]:
@@ -40,10 +43,13 @@ def test_dates_of_the_adaptive_methods():
     assert (milestone("kingma2015").year, milestone("kingma2015").published) == (2014, 2015)
     assert (milestone("loshchilov2019").year, milestone("loshchilov2019").published) == (2017, 2019)
     assert milestone("tieleman2012").year == 2012 and milestone("zeiler2012").year == 2012
-    assert milestone("reddi2018").year == 2018 and milestone("zhuang2020").year == 2020
+    assert (milestone("duchi2011").year, milestone("duchi2011").published) == (2010, 2011)  # COLT 2010
+    assert (milestone("reddi2018").year, milestone("reddi2018").published) == (2017, 2018)  # OpenReview Oct 2017
+    assert milestone("zhuang2020").year == 2020
     assert milestone("chen2023").year == 2023 and milestone("cauchy1847").year == 1847
     assert milestone("kingma2015").span == "2014–15"
     assert milestone("cauchy1847").span == "1847"
+    assert milestone("duchi2011").span == "2010–11"
 
 
 def test_rows_are_frozen_and_notes_are_one_line():
@@ -78,3 +84,14 @@ def test_markdown_table():
     with pytest.raises(TypeError, match=r"rows\[0\] must be a Milestone"):
         markdown_table(("x",))
     assert isinstance(MILESTONES[0], Milestone)
+
+
+def test_chapter_1_pastes_the_current_table():
+    # chapter 1 shows the table as a markdown cell written by its generator; it must not go stale
+    cells = json.loads(CHAPTER_1.read_text(encoding="utf-8"))["cells"]
+    header = "| year | event | note | source |"
+    texts = ["".join(c["source"]) for c in cells if c["cell_type"] == "markdown"]
+    pasted = [t for t in texts if header in t]
+    assert len(pasted) == 1
+    table = pasted[0][pasted[0].index(header):].strip()
+    assert table == markdown_table()
