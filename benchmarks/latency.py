@@ -1,0 +1,181 @@
+"""Benchmark 2: how long one slider move takes in an explorer (recompute + full redraw).
+
+The explorer is ``descent.widgets.explore`` on Rosenbrock's valley from
+(-1.5, 2) with four optimizers (SGD, SGD with momentum, RMSprop, Adam) and
+200 steps, the size of the book's explorers. The learning-rate slider is
+dragged through 50 new values between 1e-4 and 4e-4 (a range where no run
+diverges, so every run takes all 200 steps and nothing comes from the
+explorer's cache), after 3 warm-up moves. Each move is timed in two parts:
+
+- ``recompute``: ``ex.update(lr=value)``, which reruns the four optimizers
+  (one vectorized ``minimize`` call) and moves the lines and summaries; with
+  the ipympl canvas the redraw is only requested here (``draw_idle``);
+- ``draw``: a full Agg render of the figure (``FigureCanvasAgg.draw``), what
+  the canvas does when the browser asks for the new image.
+
+``total = recompute + draw`` is the latency a learner feels, less the trip to
+the browser. ``frame`` times ipympl's own ``canvas.draw()`` as well: the
+render again plus the PNG of the changed pixels it sends to the browser. The
+canvas is told a browser is connected (``syncing_data_url = False``, what
+ipympl sets when JupyterLab's view reports in); otherwise, with no browser, it
+also encodes a full PNG for the saved notebook on every draw request. ``total_cpu`` is the CPU time of the same work (``time.thread_time``),
+which leaves out time spent waiting for a CPU on a busy machine.
+
+To show where a draw's time goes, the CSV header also records the best of 20
+draws of the final figure in full, with its text hidden, with its contour
+hidden, and as a blit (restore the cached background, draw only the lines,
+copy to the canvas), the technique that redraws only what moved. For the kernel-free fallback (``backend="png"``), ``png_update``
+times ``ex.update`` on a second explorer, which also encodes the PNG.
+
+Usage::
+
+    python benchmarks/latency.py            # 50 moves (about 10 s)
+    python benchmarks/latency.py --full     # 200 moves
+
+Target: median total < 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import numpy as np  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+
+from descent.landscapes import Rosenbrock  # noqa: E402
+from descent.optim import SGD, Adam, RMSprop  # noqa: E402
+from descent.widgets import explore  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import provenance, report, table  # noqa: E402
+
+TARGET_MS = 50.0
+STEPS, X0, LR_RANGE, WARMUP = 200, (-1.5, 2.0), (1e-4, 4e-4), 3
+OPTIMIZERS = {
+    "SGD": lambda lr: SGD(lr=lr),
+    "Momentum": lambda lr, momentum: SGD(lr=lr, momentum=momentum),
+    "RMSprop": lambda lr: RMSprop(lr=lr),
+    "Adam": lambda lr, beta1, beta2: Adam(lr=lr, betas=(beta1, beta2)),
+}
+
+
+def explorer(backend: str):
+    return explore(Rosenbrock(), OPTIMIZERS, x0=list(X0), steps=STEPS, backend=backend)
+
+
+def run(moves: int) -> tuple[list[dict], dict[str, float]]:
+    values = np.geomspace(*LR_RANGE, WARMUP + moves)
+    try:
+        live = explorer("ipympl")
+        live.fig.canvas.syncing_data_url = False  # as with JupyterLab connected (see the module notes)
+    except ImportError:
+        live = None
+        print("ipympl is not installed: recompute and draw are not timed apart (png_update only)")
+    png = explorer("png")
+    rows = []
+    for i, lr in enumerate(values):
+        row = {"move": i - WARMUP + 1, "lr": float(lr), "recompute_ms": None, "draw_ms": None,
+               "total_ms": None, "total_cpu_ms": None, "frame_ms": None}
+        if live is not None:
+            c0, t0 = time.thread_time(), time.perf_counter()
+            live.update(lr=float(lr))
+            t1 = time.perf_counter()
+            FigureCanvasAgg.draw(live.fig.canvas)
+            t2, c2 = time.perf_counter(), time.thread_time()
+            live.fig.canvas.draw()
+            t3 = time.perf_counter()
+            row.update(recompute_ms=(t1 - t0) * 1e3, draw_ms=(t2 - t1) * 1e3, total_ms=(t2 - t0) * 1e3,
+                       total_cpu_ms=(c2 - c0) * 1e3, frame_ms=(t3 - t2) * 1e3)
+            diverged = sum(bool(t.diverged) for t in live.trajectories.values())
+            assert diverged == 0 and len(live.trajectories) == len(OPTIMIZERS), live.summaries
+        t0 = time.perf_counter()
+        png.update(lr=float(lr))
+        row["png_update_ms"] = (time.perf_counter() - t0) * 1e3
+        if i >= WARMUP:
+            rows.append(row)
+    return rows, draw_breakdown(png.fig)
+
+
+def draw_breakdown(fig, repeat: int = 20) -> dict[str, float]:
+    """Best-of-``repeat`` milliseconds of a full Agg draw, without text, without contours, and a blit."""
+    from matplotlib.collections import Collection
+    from matplotlib.contour import ContourSet
+    from matplotlib.text import Text
+
+    canvas = fig.canvas
+
+    def best(fn) -> float:
+        times = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+        return min(times) * 1e3
+
+    out = {"draw_full_ms": best(lambda: FigureCanvasAgg.draw(canvas))}
+    for key, kinds in (("draw_no_text_ms", (Text,)), ("draw_no_contour_ms", (ContourSet, Collection))):
+        hidden = [a for a in fig.findobj(lambda a: isinstance(a, kinds)) if a.get_visible()]
+        for a in hidden:
+            a.set_visible(False)
+        out[key] = best(lambda: FigureCanvasAgg.draw(canvas))
+        for a in hidden:
+            a.set_visible(True)
+    FigureCanvasAgg.draw(canvas)
+    backgrounds = [canvas.copy_from_bbox(ax.bbox) for ax in fig.axes]
+
+    def blit() -> None:
+        for bg in backgrounds:
+            canvas.restore_region(bg)
+        for ax in fig.axes:
+            for line in ax.get_lines():
+                ax.draw_artist(line)
+        canvas.blit(fig.bbox)
+
+    out["blit_lines_ms"] = best(blit)
+    return out
+
+
+def summary(rows: list[dict]) -> list[dict]:
+    out = []
+    for key in ("recompute_ms", "draw_ms", "total_ms", "total_cpu_ms", "frame_ms", "png_update_ms"):
+        x = np.array([r[key] for r in rows if r[key] is not None])
+        if x.size:
+            out.append({"part": key[:-3], "median_ms": np.median(x), "p95_ms": np.percentile(x, 95),
+                        "min_ms": x.min(), "max_ms": x.max()})
+    return out
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--full", action="store_true", help="200 slider moves instead of 50")
+    args = parser.parse_args(argv)
+    rows, breakdown = run(200 if args.full else 50)
+    meta = provenance(
+        benchmark="latency", explorer=f"Rosenbrock, x0={X0}, {len(OPTIMIZERS)} optimizers "
+                                      f"({', '.join(OPTIMIZERS)}), {STEPS} steps, figure 900 x 360 px",
+        moves=f"{len(rows)} lr values from {LR_RANGE[0]:g} to {LR_RANGE[1]:g} (log-spaced), after {WARMUP} warm-up moves",
+        timing="one wall-clock measurement per move", target=f"median total < {TARGET_MS:g} ms",
+        **{k: f"{v:.2f}" for k, v in breakdown.items()},
+    )
+    print(f"{len(rows)} slider moves; per-move times in the CSV\n")
+    report("latency", rows, meta)
+    stats = summary(rows)
+    print()
+    print(table(stats))
+    total = next((s for s in stats if s["part"] == "total"), None)
+    if total is not None:
+        verdict = "met" if total["median_ms"] < TARGET_MS else "MISSED"
+        print(f"\nmedian total {total['median_ms']:.1f} ms, p95 {total['p95_ms']:.1f} ms "
+              f"(target median < {TARGET_MS:g} ms: {verdict})")
+    print("one draw, best of 20: " + ", ".join(f"{k[:-3]} {v:.1f} ms" for k, v in breakdown.items()))
+    return rows
+
+
+if __name__ == "__main__":
+    main()
