@@ -45,6 +45,7 @@ from matplotlib.axes import Axes
 from . import viz
 from ._validation import check_float_array, check_in_range, check_int
 from .nn import MLP, MSE, Linear, Residual, SoftmaxCrossEntropy
+from .widgets import LiveAndStatic
 
 __all__ = ["GradProfile", "backward_norms", "grad_profile", "geometric_rate", "plot_profiles",
            "ProfileExplorer", "explore_profiles"]
@@ -252,10 +253,9 @@ def plot_profiles(ax: Axes, profiles: Mapping[str, GradProfile], which: str = "w
 
 
 # ------------------------------------------------------------------- explorer
-_WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
-class ProfileExplorer:
+class ProfileExplorer(LiveAndStatic):
     r"""Depth, initialization, residual connections and batch norm :math:`\to` per-layer gradient norms.
 
     Build it with :func:`explore_profiles`. Live in JupyterLab (ipywidgets:
@@ -435,20 +435,6 @@ class ProfileExplorer:
         return (f"ProfileExplorer: depth {v['depth']}, {v['init']} init, activations {', '.join(v['activations'])}, "
                 f"residual={v['residual']}, batchnorm={v['batchnorm']}")
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        def wanted(mime: str) -> bool:
-            return (include is None or mime in include) and (exclude is None or mime not in exclude)
-
-        bundle: dict[str, Any] = {}
-        if wanted("text/plain"):
-            bundle["text/plain"] = repr(self)
-        if wanted(_WIDGET_VIEW):
-            view = self.widget._repr_mimebundle_() or {}
-            if _WIDGET_VIEW in view:
-                bundle[_WIDGET_VIEW] = view[_WIDGET_VIEW]
-        if wanted("text/html"):
-            bundle["text/html"] = self.static_html()
-        return bundle
 
 
 def explore_profiles(depth: int = 20, init: str = "xavier", *, residual: bool = False, batchnorm: bool = False,

@@ -72,7 +72,7 @@ from . import viz
 from ._validation import check_float_array, check_in_range, check_int
 from .run import Trajectory, minimize
 
-__all__ = ["Slider", "Explorer", "explore", "offline_jshtml"]
+__all__ = ["Slider", "Explorer", "LiveAndStatic", "explore", "offline_jshtml"]
 
 _WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 _MAX_FRAMES = 12
@@ -445,7 +445,31 @@ class _Panels:
 
 
 # ------------------------------------------------------------------ explorer
-class Explorer:
+class LiveAndStatic:
+    """Display mix-in: the live widget for JupyterLab and a kernel-free HTML fallback for the book.
+
+    A subclass provides ``widget`` (an ipywidgets container), ``static_html()``
+    and ``__repr__``; its mimebundle then carries all three, and the book's
+    myst-nb configuration drops the widget view in favour of the HTML.
+    """
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        def wanted(mime: str) -> bool:
+            return (include is None or mime in include) and (exclude is None or mime not in exclude)
+
+        bundle: dict[str, Any] = {}
+        if wanted("text/plain"):
+            bundle["text/plain"] = repr(self)
+        if wanted(_WIDGET_VIEW):
+            view = self.widget._repr_mimebundle_() or {}
+            if _WIDGET_VIEW in view:
+                bundle[_WIDGET_VIEW] = view[_WIDGET_VIEW]
+        if wanted("text/html"):
+            bundle["text/html"] = self.static_html()
+        return bundle
+
+
+class Explorer(LiveAndStatic):
     """A live explorer (ipywidgets) with a kernel-free animated fallback; build it with :func:`explore`.
 
     Attributes
@@ -720,20 +744,6 @@ class Explorer:
         return (f"Explorer: {name}, {len(self.names)} optimizer{'s' * (len(self.names) != 1)} "
                 f"({', '.join(self.names)}); sliders {', '.join(self.sliders)}")
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        def wanted(mime: str) -> bool:
-            return (include is None or mime in include) and (exclude is None or mime not in exclude)
-
-        bundle: dict[str, Any] = {}
-        if wanted("text/plain"):
-            bundle["text/plain"] = repr(self)
-        if wanted(_WIDGET_VIEW):
-            view = self.widget._repr_mimebundle_() if callable(self.widget._repr_mimebundle_) else {}
-            if _WIDGET_VIEW in view:
-                bundle[_WIDGET_VIEW] = view[_WIDGET_VIEW]
-        if wanted("text/html"):
-            bundle["text/html"] = self.static_html()
-        return bundle
 
 
 # ------------------------------------------------------------- static render
