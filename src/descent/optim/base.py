@@ -197,17 +197,25 @@ class Optimizer:
                 f"state must be the {self.State.__name__} returned by {type(self).__name__}.init; "
                 f"got {type(state).__name__}"
             )
-        keys, pl, gl = match(params, grads)
+        if (type(params) is np.ndarray and type(grads) is np.ndarray and params.shape == grads.shape
+                and params.dtype.kind == "f" and grads.dtype.kind == "f"):
+            keys, pl, gl = None, [params], [grads]  # the common case, checked in a few lines
+        else:
+            keys, pl, gl = match(params, grads)
         bufs = {}
         for n in self.State.BUFFERS:
-            held, used = getattr(state, n) is not None, self._uses(n)
-            if held != used:
+            buf = getattr(state, n)
+            if (buf is not None) != self._uses(n):
+                held = buf is not None
                 raise ValueError(f"state {'holds' if held else 'lacks'} the buffer {n!r}, which this "
                                  f"{type(self).__name__} configuration does {'not ' if held else ''}"
                                  "use; call init(params) again")
-            if used:
-                shapes = [self._buffer_shape(n, p) for p in pl]
-                bufs[n] = state_leaves(n, getattr(state, n), keys, shapes)
+            if buf is None:
+                continue
+            if keys is None and type(buf) is np.ndarray and buf.shape == pl[0].shape and self.elementwise:
+                bufs[n] = [buf]
+            else:
+                bufs[n] = state_leaves(n, buf, keys, [self._buffer_shape(n, p) for p in pl])
         t = state.step + 1
         lr = self._lr_at(state.step, pl)
         ctx, fields = self._context(state, t, extra)
@@ -230,22 +238,20 @@ class Optimizer:
         """Apply one update in place: overwrite ``params`` and the state's buffers.
 
         Bitwise equal to :meth:`update`; it works on blocks of ``CHUNK``
-        numbers and allocates nothing of the parameters' size. Returns
+        numbers and allocates nothing of the parameters' size. The buffers
+        must be the state's own (from ``init``, ``update`` or :func:`copy_state`),
+        not views of the parameters or gradients. Returns
         ``(params, new_state)``: the same parameter objects, and a state
         holding the same buffer arrays with the step advanced, so a loop reads
         ``params, state = opt.update_(params, grads, state)`` as with ``update``.
         """
         keys, pl, gl, bufs, t, lr, ctx, fields = self._prepare(params, grads, state, extra)
         for i, p in enumerate(pl):
-            where = "" if keys is None else f"[{keys[i]!r}]"
             original = params if keys is None else params[keys[i]]
-            if not isinstance(original, np.ndarray) or not p.flags.writeable:
-                raise ValueError(f"params{where} must be a writeable ndarray for an in-place update")
-            others = [gl[i]] + [bl[i] for bl in bufs.values()]
-            if any(np.may_share_memory(p, x) for x in others) or any(
-                    np.may_share_memory(a, b) for j, a in enumerate(others) for b in others[j + 1:]):
-                raise ValueError(f"params{where}, grads{where} and the state's buffers must not share "
-                                 "memory for an in-place update")
+            if not isinstance(original, np.ndarray) or not p.flags.writeable or np.may_share_memory(p, gl[i]):
+                where = "" if keys is None else f"[{keys[i]!r}]"
+                raise ValueError(f"params{where} must be a writeable ndarray that does not share memory "
+                                 f"with grads{where} for an in-place update")
         self._apply(pl, gl, bufs, t, lr, ctx)
         new = {n: getattr(state, n) for n in bufs}
         return params, state._replace(step=t, **new, **fields)
