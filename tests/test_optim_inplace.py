@@ -132,3 +132,31 @@ def test_update_is_pure_and_update_inplace_rejects_bad_params():
     opt.update_(p, np.ones(4), state)
     assert before.momentum_buffer is not state.momentum_buffer
     np.testing.assert_array_equal(before.momentum_buffer, 0.0)
+
+
+def test_train_epoch_uses_the_inplace_path_with_the_same_result():
+    """descent.nn.train_epoch runs update_: the same bits as a loop of update, callers' arrays untouched."""
+    from descent.nn import MLP, train_epoch
+
+    data = np.random.default_rng(1)
+    X, y = data.standard_normal((40, 5)), data.integers(0, 3, 40)
+    model = MLP([5, 8, 3], rng=np.random.default_rng(0))
+    twin = MLP([5, 8, 3], rng=np.random.default_rng(0))
+    opt = optim.Adam(lr=0.01)
+    state0 = opt.init(model.params())
+    before = {k: v.copy() for k, v in model.params().items()}
+    held = model.params()  # the arrays themselves, as a caller might keep them
+    state, _ = train_epoch(model, opt, state0, X, y, 8, np.random.default_rng(2))
+    for k in before:
+        np.testing.assert_array_equal(held[k], before[k])
+    assert state0.step == 0 and not any(b.any() for b in state0.exp_avg.values())
+    params, s = twin.params(), opt.init(twin.params())
+    perm = np.random.default_rng(2).permutation(40)
+    for start in range(0, 40, 8):
+        idx = perm[start:start + 8]
+        _, grads = twin.loss_and_grads(X[idx], y[idx])
+        params, s = opt.update(params, grads, s)
+        twin._assign(params)
+    for k, v in model.params().items():
+        assert v.tobytes() == params[k].tobytes()
+    assert state.step == s.step == 5
