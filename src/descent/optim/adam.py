@@ -41,7 +41,9 @@ class Adam(Optimizer):
 
     :math:`\epsilon` is added *after* bias correction, as in Algorithm 1 of the
     paper. The paper's "efficient" form (and TF/Keras) adds it before, which
-    changes the early steps when :math:`\epsilon` is not tiny.
+    changes the early steps when :math:`\epsilon` is not tiny. (The code
+    multiplies numerator and denominator by :math:`\sqrt{1-\beta_2^t}`, which
+    saves a pass over the arrays and changes only the rounding.)
 
     Parameters
     ----------
@@ -82,10 +84,10 @@ class Adam(Optimizer):
         v += cast(1 - b2, dt) * g * g
         if self.amsgrad:
             v = np.maximum(b["max_exp_avg_sq"], v, out=b["max_exp_avg_sq"])
-        den = np.sqrt(v)
-        den /= cast(sqrt(1 - b2**t), dt)
-        den += cast(self.eps, dt)
-        p -= cast(lr / (1 - b1**t), dt) * (m / den)
+        bc2_sqrt = sqrt(1 - b2**t)       # sqrt(v)/sqrt(bc2) + eps = (sqrt(v) + eps sqrt(bc2))/sqrt(bc2):
+        den = np.sqrt(v)                  # one pass fewer over the arrays, the same rule
+        den += cast(self.eps * bc2_sqrt, dt)
+        p -= cast(lr * bc2_sqrt / (1 - b1**t), dt) * (m / den)
 
 
 class AdamW(Adam):

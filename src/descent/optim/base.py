@@ -26,7 +26,7 @@ from .._validation import check_schedule_value
 from ._tree import (NONNEG, UNIT, Interval, Params, cast, check_broadcast, check_state_dtype,
                     leaves, match, nonzero, rebuild, state_leaves)
 
-CHUNK = 1 << 15  # numbers per block of update_: 128 KiB of float32; 4-7 arrays fit in L2
+CHUNK = 1 << 15  # float32 numbers per block of update_ (128 KiB; scaled by itemsize for other dtypes)
 
 
 def check_bool(name: str, value: Any) -> bool:
@@ -258,22 +258,23 @@ class Optimizer:
 
     # ------------------------------------------------------------------ the blocks
     def _apply(self, pl, gl, bufs, t, lr, ctx) -> None:
-        """Run the rule on every leaf, in blocks of about ``CHUNK`` numbers."""
+        """Run the rule on every leaf, in blocks of about ``CHUNK`` float32 numbers' bytes."""
         for i, (p, g) in enumerate(zip(pl, gl)):
             b = {n: bl[i] for n, bl in bufs.items()}
             dt = np.result_type(p, g, *b.values())
-            if not self.elementwise or p.size <= CHUNK:
+            chunk = max(1, CHUNK * 4 // dt.itemsize)  # temporaries of 128 KiB: in L2, below malloc's mmap threshold
+            if not self.elementwise or p.size <= chunk:
                 self._step_(p, g, b, t, lr, ctx, dt)
                 continue
             n, arrays = p.shape[0], [p, g, *b.values()]
             varies = any(_varies(x, p.ndim, n) for x in (lr, ctx, *self._hypers().values()))
             if not varies and all(a.flags.c_contiguous for a in arrays):
                 flat = [a.reshape(-1) for a in arrays]
-                for s in range(0, p.size, CHUNK):
-                    f = [a[s:s + CHUNK] for a in flat]
+                for s in range(0, p.size, chunk):
+                    f = [a[s:s + chunk] for a in flat]
                     self._step_(f[0], f[1], dict(zip(b, f[2:])), t, lr, ctx, dt)
                 continue
-            per = max(1, CHUNK // max(1, p.size // n))
+            per = max(1, chunk // max(1, p.size // n))
             for s in range(0, n, per):
                 sl = slice(s, s + per)
                 opt = self
