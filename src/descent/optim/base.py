@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._validation import check_schedule_value
-from ._tree import (NONNEG, UNIT, Interval, Params, cast, check_broadcast, check_state_dtype,
+from ._tree import (NONNEG, Interval, Params, cast, check_broadcast, check_state_dtype,
                     leaves, match, nonzero, rebuild, state_leaves)
 
 CHUNK = 1 << 15  # float32 numbers per block of update_ (128 KiB; scaled by itemsize for other dtypes)
@@ -305,4 +305,4 @@ class Optimizer:
         return g + cast(wd, dt) * p
 
 
-__all__ = ["Optimizer", "Interval", "buffers", "copy_state", "cast", "UNIT", "NONNEG", "CHUNK"]
+__all__ = ["Optimizer", "buffers", "copy_state", "check_bool", "CHUNK"]
