@@ -248,7 +248,8 @@ class Optimizer:
         keys, pl, gl, bufs, t, lr, ctx, fields = self._prepare(params, grads, state, extra)
         for i, p in enumerate(pl):
             original = params if keys is None else params[keys[i]]
-            if not isinstance(original, np.ndarray) or not p.flags.writeable or np.may_share_memory(p, gl[i]):
+            if (type(original) is not np.ndarray and not isinstance(original, np.ndarray)
+                    or not p.flags.writeable or np.may_share_memory(p, gl[i])):
                 where = "" if keys is None else f"[{keys[i]!r}]"
                 raise ValueError(f"params{where} must be a writeable ndarray that does not share memory "
                                  f"with grads{where} for an in-place update")
@@ -259,6 +260,10 @@ class Optimizer:
     # ------------------------------------------------------------------ the blocks
     def _apply(self, pl, gl, bufs, t, lr, ctx) -> None:
         """Run the rule on every leaf, in blocks of about ``CHUNK`` float32 numbers' bytes."""
+        if len(pl) == 1 and pl[0].size <= CHUNK // 2:  # one small leaf: one call, no blocks
+            p, g, b = pl[0], gl[0], {n: bl[0] for n, bl in bufs.items()}
+            self._leaf_(p, -g if self.maximize else g, b, t, lr, ctx, np.result_type(p, g, *b.values()))
+            return
         for i, (p, g) in enumerate(zip(pl, gl)):
             b = {n: bl[i] for n, bl in bufs.items()}
             dt = np.result_type(p, g, *b.values())
