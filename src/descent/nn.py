@@ -40,6 +40,7 @@ from typing import Any, Iterator, Sequence, Union
 import numpy as np
 
 from ._validation import check_float_array, check_in_range, check_int
+from .optim import copy_state
 
 __all__ = [
     "Layer", "Linear", "Sigmoid", "Tanh", "ReLU", "BatchNorm", "Sequential", "Residual",
@@ -648,7 +649,10 @@ def train_epoch(model: MLP, opt: Any, state: Any, X: np.ndarray, y: np.ndarray, 
 
     For each batch :math:`B` of a random permutation (the last may be smaller):
     :math:`g = \nabla_\theta L_B(\theta)`, then
-    ``params, state = opt.update(params, g, state)``.
+    ``params, state = opt.update_(params, g, state)``: the in-place update,
+    bitwise equal to ``opt.update`` without allocating new arrays each step.
+    The epoch starts from copies of the model's parameters and of ``state``'s
+    buffers, so arrays the caller kept from before the epoch are not changed.
 
     Parameters
     ----------
@@ -677,12 +681,18 @@ def train_epoch(model: MLP, opt: Any, state: Any, X: np.ndarray, y: np.ndarray, 
     n = X.shape[0]
     perm = rng.permutation(n)
     Xs, ys = X[perm], y[perm]  # one copy; the batches below are views
-    params = model.params()
+    params = {k: np.array(v, copy=True) for k, v in model.params().items()}
+    model._assign(params)
+    update = getattr(opt, "update_", None)
+    if update is not None:
+        state = copy_state(state)
+    else:  # an optimizer-like object with the pure protocol only
+        update = opt.update
     total = 0.0
     for start in range(0, n, batch_size):
         xb, yb = Xs[start:start + batch_size], ys[start:start + batch_size]
         value, grads = model.loss_and_grads(xb, yb, loss)
-        params, state = opt.update(params, grads, state)
+        params, state = update(params, grads, state)
         model._assign(params)
         total += value * xb.shape[0]
     return state, total / n

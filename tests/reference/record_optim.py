@@ -24,8 +24,17 @@ so that torch never enters the project's own environment::
     /work/torchvenv/bin/python tests/reference/record_optim.py
 
 It overwrites ``tests/reference/optim_trajectories.npz`` (the arrays) and
-``tests/reference/optim_cases.json`` (the index of cases). Both are fully
-deterministic, so running it twice gives identical arrays.
+``tests/reference/optim_cases.json`` (the index of cases), and the float32
+recordings ``tests/reference/optim_trajectories_float32.npz`` (same case ids
+and keys; its versions are in ``optim_cases.json`` under ``float32``). All are
+fully deterministic, so running it twice gives identical arrays.
+``--dtype float64`` or ``--dtype float32`` records one of the two only.
+
+Float32: the same cases with float32 tensors, as torch computes them on
+the CPU (every operation in float32). The gradient is computed in float64 at
+the reference's float32 parameters and rounded to float32 before it is fed.
+Torch's kernels may fuse a multiply and an add (one rounding instead of two),
+so the test compares at a float32 tolerance, not bit for bit.
 
 Method: teacher forcing. At every step the script computes the test problem's
 gradient at the *reference's* current parameters, hands that gradient to the
@@ -341,7 +350,7 @@ def _build_scheduler(torch, optimizer, schedule):
     raise ValueError(kind)
 
 
-def _lion_margin_ok(opt, betas):
+def _lion_margin_ok(opt, betas, rel=1e-9):
     """Refuse recordings where Lion's sign argument nearly cancels.
 
     sign(beta1*m + (1-beta1)*g) could then depend on rounding order, and a
@@ -357,17 +366,18 @@ def _lion_margin_ok(opt, betas):
             b = ((1 - beta1) * p.grad).numpy()
             c = a + b
             scale = np.abs(a) + np.abs(b)
-            bad = (scale > 0) & (np.abs(c) < 1e-9 * scale)
+            bad = (scale > 0) & (np.abs(c) < rel * scale)
             if bad.any():
                 return False
     return True
 
 
-def record_case(torch, opt_name, label, kwargs, problem_name, schedule):
+def record_case(torch, opt_name, label, kwargs, problem_name, schedule, dtype="float64"):
     prob = PROBLEMS[problem_name]
     sign = -1.0 if kwargs.get("maximize", False) else 1.0
-    parts0 = prob.split(prob.x0)
-    tensors = [torch.tensor(parts0[k], dtype=torch.float64) for k, _ in prob.layout]
+    np_dtype, t_dtype = np.dtype(dtype), getattr(torch, dtype)
+    parts0 = {k: v.astype(np_dtype) for k, v in prob.split(prob.x0).items()}
+    tensors = [torch.tensor(parts0[k], dtype=t_dtype) for k, _ in prob.layout]
     for t_ in tensors:
         t_.requires_grad_(True)
     opt = _build_reference(torch, opt_name, tensors, kwargs)
@@ -377,16 +387,17 @@ def record_case(torch, opt_name, label, kwargs, problem_name, schedule):
     params = {k: [parts0[k]] for k, _ in prob.layout}
     lrs = []
     for t in range(STEPS):
-        x = prob.join({k: tt.detach().numpy() for (k, _), tt in zip(prob.layout, tensors)})
+        x = prob.join({k: tt.detach().numpy().astype(np.float64) for (k, _), tt in zip(prob.layout, tensors)})
         g = sign * prob.grad(x, t)
-        gparts = prob.split(g)
+        gparts = {k: v.astype(np_dtype) for k, v in prob.split(g).items()}
         for (k, _), tt in zip(prob.layout, tensors):
             grads[k].append(gparts[k].copy())  # copy first: AdaBelief's L2 edits .grad in place
-            tt.grad = torch.tensor(gparts[k], dtype=torch.float64)
+            tt.grad = torch.tensor(gparts[k], dtype=t_dtype)
         lrs.append(float(opt.param_groups[0]["lr"]))
         if opt_name == "Lion":
             betas = kwargs.get("betas", (0.9, 0.99))
-            assert _lion_margin_ok(opt, betas), f"Lion sign near-tie in {opt_name}-{label}-{problem_name} step {t}"
+            rel = 1e-9 if dtype == "float64" else 1e-5
+            assert _lion_margin_ok(opt, betas, rel), f"Lion sign near-tie in {opt_name}-{label}-{problem_name} step {t}"
         opt.step()
         if scheduler is not None:
             scheduler.step()
@@ -406,9 +417,44 @@ def record_case(torch, opt_name, label, kwargs, problem_name, schedule):
     return arrays
 
 
+NPZ32_PATH = HERE / "optim_trajectories_float32.npz"
+
+
+def record_float32(torch, versions) -> None:
+    """The same cases in float32; arrays only (the index is optim_cases.json)."""
+    store = {}
+    for opt_name, label, kwargs, problem_name, schedule in CASES:
+        cid = case_id(opt_name, label, problem_name)
+        arrays = record_case(torch, opt_name, label, kwargs, problem_name, schedule, "float32")
+        for name, arr in arrays.items():
+            if name != "lr":
+                assert arr.dtype == np.float32, (cid, name, arr.dtype)
+                store[f"{cid}/{name}"] = arr
+        print(f"recorded {cid} (float32)")
+    np.savez_compressed(NPZ32_PATH, **store)
+    meta = json.loads(JSON_PATH.read_text())
+    meta["float32"] = {"file": NPZ32_PATH.name, "versions": versions,
+                       "note": "same case ids and keys, float32 tensors and gradients"}
+    _write_index(meta)
+    print(f"float32 -> {NPZ32_PATH.name} ({NPZ32_PATH.stat().st_size} bytes)")
+
+
+def _write_index(meta: dict) -> None:
+    # One line per case keeps the index short and its diffs readable.
+    head = json.dumps({k: v for k, v in meta.items() if k != "cases"}, indent=1)
+    body = ",\n".join("  " + json.dumps(entry) for entry in meta["cases"])
+    JSON_PATH.write_text(head[:-2] + ',\n "cases": [\n' + body + "\n ]\n}\n")
+    assert json.loads(JSON_PATH.read_text()) == meta
+
+
 def main() -> int:
+    import argparse
+
     import torch
 
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dtype", choices=["float64", "float32", "both"], default="both")
+    args = parser.parse_args()
     torch.set_default_dtype(torch.float64)
     import adabelief_pytorch  # noqa: F401  (version check below)
     from importlib.metadata import version
@@ -422,7 +468,14 @@ def main() -> int:
     assert versions["torch"].split("+")[0] == "2.13.0", versions
     assert versions["adabelief-pytorch"] == "0.2.1", versions
     assert versions["lion-pytorch"] == "0.2.5", versions
+    if args.dtype in ("float64", "both"):
+        record_float64(torch, versions)
+    if args.dtype in ("float32", "both"):
+        record_float32(torch, versions)
+    return 0
 
+
+def record_float64(torch, versions) -> None:
     index, store = [], {}
     seen = set()
     for opt_name, label, kwargs, problem_name, schedule in CASES:
@@ -474,13 +527,10 @@ def main() -> int:
         },
         "cases": index,
     }
-    # One line per case keeps the index short and its diffs readable.
-    head = json.dumps({k: v for k, v in meta.items() if k != "cases"}, indent=1)
-    body = ",\n".join("  " + json.dumps(entry) for entry in index)
-    JSON_PATH.write_text(head[:-2] + ',\n "cases": [\n' + body + "\n ]\n}\n")
-    assert json.loads(JSON_PATH.read_text()) == meta
+    if JSON_PATH.exists() and "float32" in (old := json.loads(JSON_PATH.read_text())):
+        meta["float32"] = old["float32"]
+    _write_index(meta)
     print(f"{len(index)} cases -> {NPZ_PATH.name} ({NPZ_PATH.stat().st_size} bytes), {JSON_PATH.name}")
-    return 0
 
 
 if __name__ == "__main__":
