@@ -28,22 +28,83 @@ from ..run import Trajectory, minimize
 __all__ = ["run_many", "seed_stats", "words", "pick"]
 
 
-class _SideBySide:
-    """K optimizers on the rows ``params[..., k, :]`` of one stacked array."""
+def _merge(opts: Sequence[Any]) -> Any | None:
+    """One optimizer of the same class whose hyperparameters are (K, 1) arrays; None when they cannot merge.
 
-    def __init__(self, optimizers: Sequence[Any]) -> None:
-        self.optimizers = list(optimizers)
+    Same-class optimizers (plain SGD and SGD with momentum, say) then cost one
+    update per step instead of K. Flags and schedules must agree.
+    """
+    import inspect
+
+    cls = type(opts[0])
+    hypers = [getattr(o, "_hypers", lambda: None)() for o in opts]
+    if any(h is None for h in hypers) or any(type(o) is not cls or h.keys() != hypers[0].keys()
+                                             for o, h in zip(opts, hypers)):
+        return None
+    try:
+        params = [p for p in inspect.signature(cls).parameters if p in hypers[0]]
+    except (TypeError, ValueError):
+        return None
+    if set(params) != set(hypers[0]):
+        return None
+    kw = {}
+    for p in params:
+        vals = [h[p] for h in hypers]
+        if all(_same(v, vals[0]) for v in vals):
+            kw[p] = vals[0]
+        elif all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals):
+            kw[p] = np.array(vals, dtype=float)[:, None]
+        elif all(isinstance(v, tuple) and len(v) == len(vals[0]) for v in vals) and all(
+                isinstance(x, (int, float)) and not isinstance(x, bool) for v in vals for x in v):
+            kw[p] = tuple(np.array([v[j] for v in vals], dtype=float)[:, None] for j in range(len(vals[0])))
+        else:
+            return None
+    try:
+        return cls(**kw)
+    except (TypeError, ValueError):
+        return None
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return False
+    return type(a) is type(b) and a == b
+
+
+class _Grouped:
+    """Optimizers on contiguous row blocks ``params[..., a:b, :]`` of one stacked array."""
+
+    def __init__(self, blocks: Sequence[tuple[Any, int, int]]) -> None:
+        self.blocks = list(blocks)
 
     def init(self, params: np.ndarray) -> tuple:
-        return tuple(o.init(params[..., k, :]) for k, o in enumerate(self.optimizers))
+        return tuple(o.init(params[..., a:b, :]) for o, a, b in self.blocks)
 
     def update(self, params: np.ndarray, grads: np.ndarray, state: tuple) -> tuple[np.ndarray, tuple]:
         out, new = np.empty_like(params), []
-        for k, (o, s) in enumerate(zip(self.optimizers, state)):
-            p, s = o.update(params[..., k, :], grads[..., k, :], s)
-            out[..., k, :] = p
+        for (o, a, b), s in zip(self.blocks, state):
+            p, s = o.update(params[..., a:b, :], grads[..., a:b, :], s)
+            out[..., a:b, :] = p
             new.append(s)
         return out, tuple(new)
+
+
+def _side_by_side(optimizers: Mapping[str, Any]) -> tuple[list[str], Any]:
+    """Row order (same-class optimizers next to each other) and one optimizer updating all rows."""
+    groups: dict[type, list[str]] = {}
+    for n, o in optimizers.items():
+        groups.setdefault(type(o), []).append(n)
+    order, blocks = [], []
+    for names in groups.values():
+        merged = _merge([optimizers[n] for n in names]) if len(names) > 1 else None
+        if merged is None:
+            for n in names:
+                blocks.append((optimizers[n], len(order), len(order) + 1))
+                order.append(n)
+        else:
+            blocks.append((merged, len(order), len(order) + len(names)))
+            order.extend(names)
+    return order, _Grouped(blocks)
 
 
 def pick(traj: Trajectory, index: tuple) -> Trajectory:
@@ -63,9 +124,11 @@ def _fallback(problem: Any, x0: np.ndarray, optimizers: Mapping[str, Any], steps
     if batch_size is None:
         if len(names) == 1:
             return {names[0]: minimize(problem, x0, optimizers[names[0]], steps)}
-        both = minimize(problem, np.broadcast_to(x0, x0.shape[:-1] + (len(names), x0.shape[-1])).copy(),
-                        _SideBySide([optimizers[n] for n in names]), steps)
-        return {n: pick(both, (Ellipsis, k) if x0.ndim > 1 else (k,)) for k, n in enumerate(names)}
+        order, stacked = _side_by_side(optimizers)
+        both = minimize(problem, np.broadcast_to(x0[..., None, :], x0.shape[:-1] + (len(names), x0.shape[-1])).copy(),
+                        stacked, steps)
+        rows = {n: k for k, n in enumerate(order)}
+        return {n: pick(both, (Ellipsis, rows[n]) if x0.ndim > 1 else (rows[n],)) for n in names}
     out = {}
     for n in names:
         runs = [minimize(problem, x0, optimizers[n], steps, batch_size=batch_size, rng=np.random.default_rng(s))

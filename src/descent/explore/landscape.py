@@ -248,7 +248,8 @@ class Explorer(BaseExplorer):
     def _grid(self) -> dict[str, list]:
         book = self.book_controls()
         multi = sum(1 for n in book if n != "lr") > 0
-        return {n: c.grid(10 if multi else 12) for n, c in book.items()}
+        grid = {n: c.grid(10 if multi else 12) for n, c in book.items()}
+        return {n: v for n, v in grid.items() if len(v) > 1}  # a slider with one value moves nothing
 
     def _deps(self, name: str, grid: Mapping[str, list]) -> list[str]:
         f = self._factories[name]

@@ -167,7 +167,7 @@ class ProfileExplorer(BaseExplorer):
         controls = [control_spec(n, c, c.grid(), v[n]) for n, c in book.items()]
         xmax = max(self.static_depths)
         panel = Panel(Axis(0.5, xmax + 0.5, "layer k (input side at 1)"),
-                      Axis(*YLIM, "‖∂L/∂W⁽ᵏ⁾‖_F", log=True))
+                      Axis(*YLIM, "‖∂L/∂W⁽ᵏ⁾‖ (Frobenius)", log=True))
         items = [{"name": a, "color": viz.style(i)["color"], "dash": _dash(viz.style(i)["linestyle"]),
                   "deps": list(book), "series": [(0, "band"), (0, "line")]} for i, a in enumerate(ACTIVATIONS)]
         fig = StaticFigure("", controls, [panel], items)

@@ -26,6 +26,7 @@
     ".descent-explorer .dx-ctl{display:flex;align-items:center;gap:6px;font-size:14px;min-width:220px;flex:1 1 220px;max-width:340px}" +
     ".descent-explorer .dx-ctl input[type=range]{flex:1 1 auto;min-width:90px}" +
     ".descent-explorer .dx-ctl output{font-family:monospace;min-width:7.5em;white-space:nowrap}" +
+    ".descent-explorer .dx-ctl span{white-space:nowrap}" +
     ".descent-explorer .dx-show{display:flex;flex-wrap:wrap;gap:2px 14px;font-size:14px;margin:2px 0}" +
     ".descent-explorer .dx-show label{display:inline-flex;align-items:center;gap:4px}" +
     ".descent-explorer .dx-panels{display:flex;flex-wrap:wrap;gap:8px}" +
