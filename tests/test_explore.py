@@ -175,3 +175,37 @@ def test_explore_profiles_validation():
         explore_profiles(static_depths=list(range(2, 20)))
     with pytest.raises(TypeError, match="residual"):
         explore_profiles(residual="yes")
+
+
+def test_html_without_scripts_shows_a_still_and_says_to_run_the_cell():
+    """What an untrusted notebook in JupyterLab shows: scripts (and the payload with them) stripped."""
+    from descent.explore import explore
+    from descent.landscapes import Rosenbrock
+
+    ex = explore(Rosenbrock(), {"GD": lambda lr: SGD(lr=lr)}, [-1.5, 2.0], steps=20, backend="png")
+    html = ex.static_html()
+    bare = re.sub(r"<script\b.*?</script>", "", html, flags=re.S)
+    assert "<script" not in bare and "DescentExplorer" not in bare
+    img = re.search(r'<img src="data:image/png;base64,[A-Za-z0-9+/=]+" alt="([^"]+)"', bare)
+    assert img and "GD" in img.group(1)
+    assert "Run this cell for live sliders." in bare
+    assert re.search(r'class="dx-desc"[^>]*>[^<]*Sliders: η', bare)  # the text description
+
+
+def test_steps_slider_in_the_book_shows_prefixes_of_the_same_runs():
+    from descent.explore import explore
+    from descent.explore.compute import truncate
+
+    q = Quadratic.from_condition(10.0)
+    ex = explore(q, {"GD": lambda lr: SGD(lr=lr)}, [1.0, 1.0], steps=40, tol=1e-6, backend="png",
+                 static={"lr": [0.05, 0.15]})
+    p = payload(ex.static_html())
+    steps = next(c for c in p["controls"] if c["name"] == "steps")
+    assert steps["values"][-1] == 40 and len(steps["values"]) == 8
+    _, w = decode(p)
+    for s, T in enumerate(steps["values"]):  # words per step count equal a run of T steps
+        ex.update(lr=0.15, steps=int(T))
+        assert w[0][1][s][0] == ex.summaries["GD"]
+    full = minimize(q, np.ones(2), SGD(lr=0.15), 40)
+    short = minimize(q, np.ones(2), SGD(lr=0.15), 7)
+    np.testing.assert_array_equal(truncate(full, 7).points, short.points)

@@ -193,7 +193,9 @@ def test_mimebundle_has_widget_view_and_kernel_free_html():
     p = _payload(html)
     lr = next(c for c in p["controls"] if c["name"] == "lr")
     assert lr["values"] == [1e-3, 1e-2, 0.1, 1.0] and lr["label"] == "η"
-    assert {c["name"] for c in p["controls"]} == {"lr", "momentum", "beta1", "beta2"}  # every hyperparameter
+    # every slider but the start; steps shows the first T steps of the runs
+    assert {c["name"] for c in p["controls"]} == {"lr", "momentum", "beta1", "beta2", "steps"}
+    assert p["prefix"]["name"] == "steps" and p["prefix"]["hi"] == 30
     assert ex._repr_mimebundle_(exclude={"text/html"}).keys() == {"text/plain", WIDGET_VIEW}
     assert ex.static_html() is html  # cached until a slider changes
 
@@ -204,7 +206,7 @@ def test_default_book_grid_covers_every_hyperparameter_within_budget():
     assert len(html.encode()) < 300_000
     fig = ex.static_figure()
     names = [c["name"] for c in fig.controls]
-    assert names == ["lr", "momentum", "beta1", "beta2"]
+    assert names == ["lr", "momentum", "beta1", "beta2", "steps"]
     items = {it["name"]: it for it in fig.items}
     assert items["SGD"]["deps"] == ["lr", "momentum"] and items["Adam"]["deps"] == ["lr", "beta1", "beta2"]
     with pytest.raises(ValueError, match="1 to 16"):
@@ -218,7 +220,7 @@ def test_static_runs_match_live_runs():
     fig = ex.static_figure()
     sgd = next(it for it in fig.items if it["name"] == "SGD")
     combos = fig.combos(sgd)
-    runs = ex._item_runs("SGD", sgd["deps"], combos)  # one vectorized minimize call
+    runs = ex._item_runs("SGD", sgd["deps"], combos, 30)  # one vectorized minimize call
     for c, run in zip(combos, runs):
         ex.update(**c)
         np.testing.assert_allclose(run.points, ex.trajectories["SGD"].points, rtol=1e-12, atol=1e-15)

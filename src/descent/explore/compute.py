@@ -25,7 +25,7 @@ import numpy as np
 from .. import run as _run
 from ..run import Trajectory, minimize
 
-__all__ = ["run_many", "seed_stats", "words", "pick"]
+__all__ = ["run_many", "seed_stats", "words", "pick", "truncate"]
 
 
 def _merge(opts: Sequence[Any]) -> Any | None:
@@ -111,6 +111,13 @@ def pick(traj: Trajectory, index: tuple) -> Trajectory:
     """The runs ``index`` (over the batch axes) of a batched trajectory."""
     ix = (slice(None),) + index
     return Trajectory(traj.points[ix], traj.losses[ix], np.asarray(traj.divergence_steps[index]), traj.min_value)
+
+
+def truncate(traj: Trajectory, steps: int) -> Trajectory:
+    """The first ``steps`` updates of ``traj``: what ``minimize`` returns for ``steps`` (runs are prefixes)."""
+    div = np.asarray(traj.divergence_steps)
+    div = np.where(div > steps, -1, div)
+    return Trajectory(traj.points[:steps + 1], traj.losses[:steps + 1], div, traj.min_value)
 
 
 def _stack(trajs: Sequence[Trajectory]) -> Trajectory:

@@ -42,7 +42,7 @@ from .. import viz
 from .._validation import check_float_array, check_in_range, check_int
 from ..run import Trajectory
 from .base import BaseExplorer, control_spec, ipympl_canvas
-from .compute import run_many, seed_stats, words
+from .compute import pick, run_many, seed_stats, truncate, words
 from .controls import Choice, Slider, Toggle, as_control, label, limit
 from .panels import _Panels, _curve_limits, loss_limits
 from .factories import _ALWAYS, _KNOWN, _RESERVED, _Factory, _classes, _default_lr, _factories
@@ -236,27 +236,33 @@ class Explorer(BaseExplorer):
 
     # ------------------------------------------------------------ static view
     def book_controls(self) -> dict[str, Slider]:
-        """Sliders in the book: hyperparameters and batch size unless ``book=False``; steps and
-        start only when given ``static`` values or ``book=True``."""
+        """Sliders in the book (``book`` not False): every one but the start, which joins only when
+        given ``static`` values or ``book=True`` (a grid of starts multiplies the runs)."""
         out = {}
         for n, c in self.controls.items():
-            default = n not in ("steps", "x0_0", "x0_1") or c.static is not None
+            default = n not in ("x0_0", "x0_1") or c.static is not None
             if c.book if c.book is not None else default:
                 out[n] = c
         return out
 
     def _grid(self) -> dict[str, list]:
         book = self.book_controls()
-        multi = sum(1 for n in book if n != "lr") > 0
-        grid = {n: c.grid(10 if multi else 12) for n, c in book.items()}
+        multi = sum(1 for n in book if n not in ("lr", "steps")) > 0
+        grid = {}
+        for n, c in book.items():
+            if n == "steps" and c.static is None:  # the first T steps of the initial runs: no extra runs
+                T = int(c.value)
+                grid[n] = sorted({max(1, round(T * f)) for f in (0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1)})
+            else:
+                grid[n] = c.grid(10 if multi else 12)
         return {n: v for n, v in grid.items() if len(v) > 1}  # a slider with one value moves nothing
 
     def _deps(self, name: str, grid: Mapping[str, list]) -> list[str]:
         f = self._factories[name]
-        return [n for n in grid if (n in self._hyper and f.takes(n)) or n in _RESERVED]
+        return [n for n in grid if (n in self._hyper and f.takes(n)) or (n in _RESERVED and n != "steps")]
 
-    def _item_runs(self, name: str, deps: list[str], combos: list[dict]) -> list[Trajectory]:
-        base = self.values
+    def _item_runs(self, name: str, deps: list[str], combos: list[dict], steps: int) -> list[Trajectory]:
+        base = {**self.values, "steps": steps}
         vals = [{**base, **c} for c in combos]
         if base.get("batch_size") is None and deps and all(d in self._hyper for d in deps) and len(combos) > 1:
             try:  # every combination in one minimize call: hyperparameter arrays of shape (R, 1)
@@ -264,8 +270,6 @@ class Explorer(BaseExplorer):
                 opt = self._optimizer(name, {**base, **cols})
                 x0, steps, _ = self._setting(base)
                 many = run_many(self.problem, np.tile(x0, (len(combos), 1)), {name: opt}, steps)[name]
-                from .compute import pick
-
                 return [pick(many, (r,)) for r in range(len(combos))]
             except (TypeError, ValueError):
                 pass  # a factory that needs scalars: one combination at a time
@@ -285,10 +289,11 @@ class Explorer(BaseExplorer):
             (x0, x1), = [(float(a), float(b)) for a, b in self.problem.bounds]
             lo, hi = _curve_limits(self.problem)
             panels.append(Panel(Axis(x0, x1, "θ"), Axis(lo, hi, "L(θ)"), image=self._background_png()))
-        steps_max = max(grid.get("steps", [current["steps"]]))
+        steps_max = int(max(grid.get("steps", [current["steps"]])))
         ylo, yhi, ylog = self.ylim
         finite = np.isfinite(getattr(self.problem, "min_value", np.nan))
-        loss = Panel(Axis(0, steps_max, "step t"), Axis(ylo, yhi, "L(θₜ) − L*" if finite else "L(θₜ)", log=ylog),
+        xaxis = Axis(0, steps_max, "step t")
+        loss = Panel(xaxis, Axis(ylo, yhi, "L(θₜ) − L*" if finite else "L(θₜ)", log=ylog),
                      hlines=[(self.tol, f"tol = {self.tol:g}")] if self.tol is not None and finite else [])
         panels.append(loss)
         li = len(panels) - 1
@@ -299,15 +304,16 @@ class Explorer(BaseExplorer):
             series = ([(0, "path")] if self.dim <= 2 else []) + ([(li, "band")] if stochastic else []) + [(li, "line")]
             items.append({"name": n, "color": st["color"], "dash": _dash(st["linestyle"]),
                           "deps": self._deps(n, grid), "series": series})
-        fig = StaticFigure(self.title or "", controls, panels, items)
+        Ts = [int(v) for v in grid["steps"]] if "steps" in grid else None
+        fig = StaticFigure(self.title or "", controls, panels, items,
+                           prefix={"name": "steps", "axis": xaxis} if Ts else None)
         total = sum(len(fig.combos(it)) for it in items)
         if total > _MAX_RUNS:
             raise ValueError(f"the book's grid needs {total} runs (more than {_MAX_RUNS}): give the sliders fewer "
                              f"static values, or mark some live only with Slider(..., book=False)")
-        fstar = float(getattr(self.problem, "min_value", np.nan))
         for it in items:
             combos = fig.combos(it)
-            for k, (c, t) in enumerate(zip(combos, self._item_runs(it["name"], it["deps"], combos))):
+            for k, t in enumerate(self._item_runs(it["name"], it["deps"], combos, steps_max)):
                 med, lo, hi, j = seed_stats(t)
                 steps = np.arange(med.shape[0])
                 arrays = []
@@ -315,18 +321,18 @@ class Explorer(BaseExplorer):
                     if kind == "path":
                         pts = t.points if t.points.ndim == 2 else t.points[:, j]
                         if self.dim == 2:
-                            arrays.append((pts[:, 0], pts[:, 1]))
+                            xy = (pts[:, 0], pts[:, 1])
                         else:
-                            vals = t.losses if t.losses.ndim == 1 else t.losses[:, j]
-                            arrays.append((pts[:, 0], vals))
+                            xy = (pts[:, 0], t.losses if t.losses.ndim == 1 else t.losses[:, j])
+                        arrays.append(xy + ((steps,) if Ts else ()))
                     elif kind == "band":
                         arrays.append((steps, lo, hi))
                     else:
-                        arrays.append((steps, med if np.isfinite(fstar) else med))
-                div = np.asarray(t.divergence_steps)
-                flag = int(np.median(div)) if div.ndim and 2 * np.sum(div >= 0) > div.size else (
-                    int(div) if div.ndim == 0 else -1)
-                fig.put(it["name"], k, arrays, words(it["name"], t, self.tol), flag)
+                        arrays.append((steps, med))
+                parts = [truncate(t, T) for T in Ts] if Ts else [t]
+                text = [words(it["name"], p, self.tol) for p in parts]
+                flags = [_flag(p) for p in parts]
+                fig.put(it["name"], k, arrays, text if Ts else text[0], flags if Ts else flags[0])
         return fig
 
     def _background_png(self) -> str:
@@ -358,7 +364,8 @@ class Explorer(BaseExplorer):
         book = list(self.book_controls())
         live = [label(n, self.dim) for n in self.controls if n not in book]
         names = ", ".join(self.names)
-        what = "the contour of the landscape with each optimizer's path, and " if self.dim <= 2 else ""
+        what = {2: "the contour of the landscape with each optimizer's path, and ",
+                1: "the graph of the loss with each optimizer's iterates on it, and "}.get(self.dim, "")
         desc = (f"Explorer of {names} on {getattr(self.problem, 'name', type(self.problem).__name__)}: {what}"
                 f"the gap to the minimum against the step on a fixed log axis. Sliders: "
                 f"{', '.join(label(n, self.dim) for n in book) or 'none'}"
@@ -373,6 +380,14 @@ class Explorer(BaseExplorer):
         name = getattr(self.problem, "name", type(self.problem).__name__)
         return (f"Explorer: {name}, {len(self.names)} optimizer{'s' * (len(self.names) != 1)} "
                 f"({', '.join(self.names)}); sliders {', '.join(self.sliders)}")
+
+
+def _flag(t: Trajectory) -> int:
+    """The divergence step the loss panel marks: the run's, or the median over seeds when most diverged."""
+    div = np.asarray(t.divergence_steps)
+    if div.ndim == 0:
+        return int(div)
+    return int(np.median(div)) if 2 * np.sum(div >= 0) > div.size else -1
 
 
 def _dash(ls: Any) -> str | None:

@@ -138,8 +138,12 @@ class Panel:
                 "hlines": [[round(float(self.y.frac(v)), 5), t] for v, t in self.hlines]}
 
 
-def _encode(x: np.ndarray, *ys: np.ndarray, tol: float = 1.5e-3, cap: int = 400) -> np.ndarray:
-    """Quantize fractions to uint16, dropping points within ``tol`` of the last kept one; NaN -> gap."""
+def _encode(x: np.ndarray, *ys: np.ndarray, tol: float = 1.5e-3, cap: int = 400,
+            always: Sequence[int] = ()) -> np.ndarray:
+    """Quantize fractions to uint16, dropping points within ``tol`` of the last kept one; NaN -> gap.
+
+    Indices in ``always`` are kept (the ends of the book's step counts, so a truncated curve ends exactly).
+    """
     x = np.asarray(x, dtype=float)
     ys = [np.asarray(y, dtype=float) for y in ys]
     ok = np.isfinite(x) & np.all([np.isfinite(y) for y in ys], axis=0)
@@ -154,11 +158,12 @@ def _encode(x: np.ndarray, *ys: np.ndarray, tol: float = 1.5e-3, cap: int = 400)
             prev = None
             continue
         cur = np.array([x[i]] + [y[i] for y in ys])
-        if prev is None or i == n - 1 or np.max(np.abs(cur - prev)) > tol:
+        if prev is None or i == n - 1 or i in always or np.max(np.abs(cur - prev)) > tol:
             keep[i], prev = True, cur
     idx = np.flatnonzero(keep)
     if idx.size > cap:
-        idx = np.unique(np.r_[idx[:: int(np.ceil(idx.size / cap))], idx[-1]])
+        must = [i for i in always if i < n and keep[i]]
+        idx = np.unique(np.r_[idx[:: int(np.ceil(idx.size / cap))], idx[-1], must]).astype(int)
     cols = [x[idx]] + [y[idx] for y in ys]
     q = [np.where(np.isfinite(c), np.round((c + _PAD) / (1 + 2 * _PAD) * _SPAN), GAP) for c in cols]
     return np.concatenate([[idx.size]] + q).astype("<u2")
@@ -177,10 +182,19 @@ class StaticFigure:
     items : list of dict
         ``{"name", "color", "dash", "deps": [control names], "series": [(panel index, kind)]}``
         with kind ``"path"`` (x, y; start and end marked), ``"line"`` (x, y) or ``"band"`` (x, low, high).
+    prefix : dict, optional
+        ``{"name": control, "axis": Axis of the steps}``: a control that shows the first ``T`` steps of
+        every series instead of its own runs (the step count ``T``). Lines and bands then have the step
+        as their x; paths get the step as a third stored column; ``put`` takes one line of words per
+        value of that control.
     """
 
-    def __init__(self, title: str, controls: list[dict], panels: list[Panel], items: list[dict]) -> None:
+    def __init__(self, title: str, controls: list[dict], panels: list[Panel], items: list[dict],
+                 prefix: dict | None = None) -> None:
         self.title, self.controls, self.panels, self.items = title, controls, panels, items
+        self.prefix = prefix
+        if prefix is not None and prefix["name"] not in [c["name"] for c in controls]:
+            raise ValueError(f"prefix control {prefix['name']!r} is not a control")
         names = [c["name"] for c in controls]
         for it in items:
             bad = [d for d in it["deps"] if d not in names]
@@ -197,18 +211,32 @@ class StaticFigure:
             out = [{**o, d: v} for o in out for v in vals]
         return out
 
-    def put(self, item: str, k: int, arrays: Sequence[Sequence[np.ndarray]], words: str, diverged: int = -1) -> None:
-        """Store combination ``k`` of ``item``: one tuple of arrays per series (already in axis units)."""
+    def put(self, item: str, k: int, arrays: Sequence[Sequence[np.ndarray]], words: Any, diverged: Any = -1) -> None:
+        """Store combination ``k`` of ``item``: one tuple of arrays per series (in data units).
+
+        With a ``prefix`` control, a path's tuple is (x, y, step) and ``words``/``diverged`` are lists,
+        one entry per value of that control.
+        """
         it = next(i for i in self.items if i["name"] == item)
         if len(arrays) != len(it["series"]):
             raise ValueError(f"item {item!r} has {len(it['series'])} series; got {len(arrays)} arrays")
+        always = ()
+        if self.prefix is not None:
+            ctl = next(c for c in self.controls if c["name"] == self.prefix["name"])
+            always = {int(v) for v in ctl["values"]}
+            if isinstance(words, str) or len(words) != len(ctl["values"]):
+                raise ValueError(f"with a prefix control, give one line of words per value of {ctl['name']!r}")
         enc = []
         for (p, kind), arr in zip(it["series"], arrays):
             panel = self.panels[p]
             x = panel.x.frac(arr[0])
-            ys = [panel.y.frac(a) for a in arr[1:]]
-            enc.append(_encode(x, *ys))
-        self._data[(item, k)] = (enc, words, int(diverged))
+            if kind == "path" and self.prefix is not None:
+                ys = [panel.y.frac(arr[1]), self.prefix["axis"].frac(arr[2])]
+            else:
+                ys = [panel.y.frac(a) for a in arr[1:]]
+            enc.append(_encode(x, *ys, always=always))
+        div = [int(d) for d in diverged] if self.prefix is not None else int(diverged)
+        self._data[(item, k)] = (enc, words, div)
 
     def payload(self) -> dict:
         blobs, words = [], []
@@ -219,7 +247,7 @@ class StaticFigure:
                     raise ValueError(f"item {it['name']!r}: combination {k} was never stored")
                 enc, text, div = self._data[(it["name"], k)]
                 blobs.extend(enc)
-                w.append([text, div])
+                w.append([[t, d] for t, d in zip(text, div)] if self.prefix is not None else [text, div])
             words.append(w)
         raw = np.concatenate(blobs).astype("<u2").tobytes() if blobs else b""
         return {
@@ -229,6 +257,8 @@ class StaticFigure:
                          for c in self.controls],
             "panels": [p.spec() for p in self.panels],
             "items": [{k: it[k] for k in ("name", "color", "dash", "deps", "series")} for it in self.items],
+            "prefix": None if self.prefix is None else {
+                "name": self.prefix["name"], "lo": float(self.prefix["axis"].lo), "hi": float(self.prefix["axis"].hi)},
             "data": base64.b64encode(zlib.compress(raw, 9)).decode("ascii"),
             "words": base64.b64encode(zlib.compress(json.dumps(words).encode(), 9)).decode("ascii"),
         }

@@ -59,7 +59,7 @@
       for (var k = 0; k < n; k++) {
         var series = [];
         it.series.forEach(function (s) {
-          var m = buf[pos++], dims = s[1] === "band" ? 3 : 2, cols = [];
+          var m = buf[pos++], dims = s[1] === "band" || (s[1] === "path" && P.prefix) ? 3 : 2, cols = [];
           for (var d = 0; d < dims; d++) {
             var col = new Float32Array(m);
             for (var i = 0; i < m; i++) {
@@ -184,7 +184,7 @@
         var yl = svg("text", {x: -50, y: -8}, g); yl.textContent = p.y.label;
         yl.setAttribute("font-weight", "bold");
         var layer = svg("g", {"clip-path": "url(#" + clipId + ")"}, g);
-        panels.push({layer: layer, X: X, Y: Y, w: w, h: h, marks: svg("g", {}, g)});
+        panels.push({layer: layer, X: X, Y: Y, w: w, h: h, marks: svg("g", {"clip-path": "url(#" + clipId + ")"}, g)});
       });
       // one set of artists per item and series, reused by every redraw
       P.items.forEach(function (it, i) {
@@ -235,13 +235,24 @@
 
     function clampY(pn, y) { return Math.max(4, Math.min(pn.h - 4, pn.Y(y))); }
 
+    // with a step-count control, every series is cut after that many steps (its step column)
+    function upto(cols, tcol, tf) {
+      var n = 0;
+      while (n < tcol.length && !(tcol[n] > tf + 1e-6)) n++;
+      if (n === tcol.length) return cols;
+      return cols.map(function (c) { return c.subarray(0, n); });
+    }
+
     function redraw() {
       var t0 = performance.now();
       var lines = [];
+      var pc = P.prefix ? P.controls.find(function (c) { return c.name === P.prefix.name; }) : null;
+      var si = pc ? state[pc.name] : 0, tf = pc ? (pc.values[si] - P.prefix.lo) / (P.prefix.hi - P.prefix.lo) : 0;
       P.items.forEach(function (it, i) {
-        var k = comboIndex(it), series = data[i][k], on = shown[i], w = words[i][k];
+        var k = comboIndex(it), series = data[i][k], on = shown[i], w = pc ? words[i][k][si] : words[i][k];
         it.series.forEach(function (s, j) {
           var a = it._art[j], pn = panels[s[0]], cols = series[j];
+          if (pc) cols = upto(cols, s[1] === "path" ? cols[2] : cols[0], tf);
           if (a.band) {
             var up = pathD(pn, cols[0], cols[2]), xs = Array.from(cols[0]).reverse(), lo = Array.from(cols[1]).reverse();
             var dn = pathD(pn, xs, lo).replace(/^M/, "L");
