@@ -171,10 +171,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
     print()
     print(table(stats))
     total = next((s for s in stats if s["part"] == "total"), None)
+    cpu = next((s for s in stats if s["part"] == "total_cpu"), None)
     if total is not None:
         verdict = "met" if total["median_ms"] < TARGET_MS else "MISSED"
         print(f"\nmedian total {total['median_ms']:.1f} ms, p95 {total['p95_ms']:.1f} ms "
-              f"(target median < {TARGET_MS:g} ms: {verdict})")
+              f"(target median < {TARGET_MS:g} ms: {verdict}); CPU time {cpu['median_ms']:.1f} ms median "
+              f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
     print("one draw, best of 20: " + ", ".join(f"{k[:-3]} {v:.1f} ms" for k, v in breakdown.items()))
     return rows
 
