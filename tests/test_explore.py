@@ -203,9 +203,12 @@ def test_steps_slider_in_the_book_shows_prefixes_of_the_same_runs():
     steps = next(c for c in p["controls"] if c["name"] == "steps")
     assert steps["values"][-1] == 40 and len(steps["values"]) == 8
     _, w = decode(p)
+    fig = ex.static_figure()
+    k = next(i for i, c in enumerate(fig.combos(fig.items[0]))
+             if c["lr"] == 0.15 and c.get("x0_0", 1.0) == 1.0 and c.get("x0_1", 1.0) == 1.0)
     for s, T in enumerate(steps["values"]):  # words per step count equal a run of T steps
         ex.update(lr=0.15, steps=int(T))
-        assert w[0][1][s][0] == ex.summaries["GD"]
+        assert w[0][k][s][0] == ex.summaries["GD"]
     full = minimize(q, np.ones(2), SGD(lr=0.15), 40)
     short = minimize(q, np.ones(2), SGD(lr=0.15), 7)
     np.testing.assert_array_equal(truncate(full, 7).points, short.points)

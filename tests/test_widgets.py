@@ -327,3 +327,19 @@ def test_ipympl_canvas_leaves_the_pyplot_backend_alone():
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("ok")
+
+
+def test_start_sliders_join_the_book_while_the_grid_is_small():
+    ex = explore(Quad(), {"GD": lambda lr: SGD(lr=lr)}, [1.5, 1.0], steps=20, backend="png",
+                 static={"lr": [0.01, 0.1]})
+    fig = ex.static_figure()
+    assert [c["name"] for c in fig.controls] == ["lr", "steps", "x0_0", "x0_1"]
+    assert fig.items[0]["deps"] == ["lr", "x0_0", "x0_1"]
+    combos = fig.combos(fig.items[0])
+    runs = ex._item_runs("GD", fig.items[0]["deps"], combos, 20)  # one call for every start and rate
+    k = next(i for i, c in enumerate(combos) if c == {"lr": 0.1, "x0_0": -2.0, "x0_1": 2.0})
+    ref = minimize(Quad(), np.array([-2.0, 2.0]), SGD(lr=0.1), 20)
+    np.testing.assert_allclose(runs[k].points, ref.points, rtol=1e-12, atol=1e-15)
+    big = make()  # two optimizers over four hyperparameters: starts stay live only
+    assert "x0_0" not in [c["name"] for c in big.static_figure().controls]
+    assert "live only (run the notebook): θ₀,₁, θ₀,₂" in big.static_html()

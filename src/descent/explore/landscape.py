@@ -51,6 +51,7 @@ from .static import Axis, Panel, StaticFigure, png_data_uri
 __all__ = ["Explorer", "explore"]
 
 _MAX_RUNS = 800  # book grid: runs per explorer, summed over optimizers
+_START_BUDGET = 500  # start sliders join the book by default while the grid stays within this many runs
 
 # ------------------------------------------------------------------ explorer
 class Explorer(BaseExplorer):
@@ -236,26 +237,43 @@ class Explorer(BaseExplorer):
 
     # ------------------------------------------------------------ static view
     def book_controls(self) -> dict[str, Slider]:
-        """Sliders in the book (``book`` not False): every one but the start, which joins only when
-        given ``static`` values or ``book=True`` (a grid of starts multiplies the runs)."""
-        out = {}
-        for n, c in self.controls.items():
-            default = n not in ("x0_0", "x0_1") or c.static is not None
-            if c.book if c.book is not None else default:
-                out[n] = c
-        return out
+        """Sliders in the book: every one not marked ``book=False``; the start sliders (without ``static``
+        values or ``book=True``) only while the book's grid stays within _START_BUDGET runs."""
+        return {n: self.controls[n] for n in self._book_names()}
 
-    def _grid(self) -> dict[str, list]:
-        book = self.book_controls()
-        multi = sum(1 for n in book if n not in ("lr", "steps")) > 0
+    def _book_names(self) -> list[str]:
+        chosen, starts = [], []
+        for n, c in self.controls.items():
+            if c.book is False:
+                continue
+            if n in ("x0_0", "x0_1") and c.static is None and c.book is None:
+                starts.append(n)
+            else:
+                chosen.append(n)
+        if starts:
+            trial = {n: v for n, v in self._values_of(chosen + starts).items()}
+            runs = sum(int(np.prod([len(trial[d]) for d in self._deps(f, trial)])) for f in self.names)
+            if runs * (len(self.seeds) if "batch_size" in self.controls else 1) <= _START_BUDGET:
+                chosen += starts
+        return [n for n in self.controls if n in chosen]
+
+    def _values_of(self, names: list[str]) -> dict[str, list]:
+        multi = sum(1 for n in names if n not in ("lr", "steps", "x0_0", "x0_1")) > 0
         grid = {}
-        for n, c in book.items():
+        for n in names:
+            c = self.controls[n]
             if n == "steps" and c.static is None:  # the first T steps of the initial runs: no extra runs
                 T = int(c.value)
                 grid[n] = sorted({max(1, round(T * f)) for f in (0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1)})
+            elif n in ("x0_0", "x0_1") and c.static is None:  # starts: 6 round values across the box
+                vals = np.linspace(c.low, c.high, 6)
+                grid[n] = sorted({c.clamp(float(f"{v:.2g}")) for v in vals} | {c.clamp(c.value)})
             else:
                 grid[n] = c.grid(10 if multi else 12)
         return {n: v for n, v in grid.items() if len(v) > 1}  # a slider with one value moves nothing
+
+    def _grid(self) -> dict[str, list]:
+        return self._values_of(self._book_names())
 
     def _deps(self, name: str, grid: Mapping[str, list]) -> list[str]:
         f = self._factories[name]
@@ -264,12 +282,14 @@ class Explorer(BaseExplorer):
     def _item_runs(self, name: str, deps: list[str], combos: list[dict], steps: int) -> list[Trajectory]:
         base = {**self.values, "steps": steps}
         vals = [{**base, **c} for c in combos]
-        if base.get("batch_size") is None and deps and all(d in self._hyper for d in deps) and len(combos) > 1:
-            try:  # every combination in one minimize call: hyperparameter arrays of shape (R, 1)
-                cols = {d: np.array([float(c[d]) for c in combos])[:, None] for d in deps}
+        starts = ("x0_0", "x0_1")
+        if base.get("batch_size") is None and deps and all(d in self._hyper or d in starts for d in deps) \
+                and len(combos) > 1:
+            try:  # every combination in one minimize call: arrays of shape (R, 1) and (R, d)
+                cols = {d: np.array([float(c[d]) for c in combos])[:, None] for d in deps if d not in starts}
                 opt = self._optimizer(name, {**base, **cols})
-                x0, steps, _ = self._setting(base)
-                many = run_many(self.problem, np.tile(x0, (len(combos), 1)), {name: opt}, steps)[name]
+                X0 = np.array([self._setting(v)[0] for v in vals])
+                many = run_many(self.problem, X0, {name: opt}, steps)[name]
                 return [pick(many, (r,)) for r in range(len(combos))]
             except (TypeError, ValueError):
                 pass  # a factory that needs scalars: one combination at a time
@@ -435,9 +455,12 @@ def explore(
         clipped to the optimizers' declared ranges (``RANGES``).
     static : {name: values}, False or None
         Values the book precomputes for these sliders (each also shown in the
-        book). Every hyperparameter slider is in the book by default, over a
-        default grid; ``steps`` and the start only when given values here.
-        ``False``: no slider in the book (one still setting).
+        book). By default every slider is in the book over a default grid:
+        hyperparameters over round values, ``steps`` as the first ``T`` steps
+        of the same runs, and the start over a grid across the box while the
+        book's grid stays within 500 runs (else the start is live only, and the
+        page says so). ``Slider(..., book=False)`` makes one slider live only;
+        ``False`` here: no slider in the book (one still setting).
     tol : float > 0, optional
         Report the first step with :math:`L(\theta_t) - L^\star \le` ``tol``.
     title : str, optional
