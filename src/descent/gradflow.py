@@ -38,7 +38,6 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 import numpy as np
-import matplotlib as mpl
 from matplotlib.axes import Axes
 
 from . import viz

@@ -43,7 +43,7 @@ from .._validation import check_float_array, check_in_range, check_int
 from ..run import Trajectory
 from .base import BaseExplorer, control_spec, ipympl_canvas
 from .compute import pick, run_many, seed_stats, truncate, words
-from .controls import Choice, Slider, Toggle, as_control, label, limit
+from .controls import Slider, as_control, label, limit
 from .panels import _Panels, _curve_limits, loss_limits
 from .factories import _ALWAYS, _KNOWN, _RESERVED, _Factory, _classes, _default_lr, _factories
 from .static import Axis, Panel, StaticFigure, png_data_uri
