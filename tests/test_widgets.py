@@ -20,7 +20,6 @@ from descent.widgets import Explorer, Slider, explore  # noqa: E402
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 BACKEND = "auto"
-FRAME = re.compile(r'frames\[\d+\] = "data:image/png;base64,')
 
 
 class Quad:
@@ -174,42 +173,67 @@ def test_factories_get_only_their_parameters_and_classes_work():
         explore(Quad(), {"X": lambda lr, gamma: SGD(lr=lr)}, [1.0, 1.0], backend=BACKEND)
 
 
-def test_mimebundle_has_widget_view_and_offline_html():
+def _payload(html):
+    import json
+
+    m = re.search(r'<script type="application/json" class="dx-payload">(.*?)</script>', html, re.S)
+    return json.loads(m.group(1).replace("<\\/", "</"))
+
+
+def test_mimebundle_has_widget_view_and_kernel_free_html():
     ex = make(static={"lr": [1e-3, 1e-2, 0.1, 1.0]})
     bundle = ex._repr_mimebundle_()
     assert {WIDGET_VIEW, "text/html", "text/plain"} <= set(bundle)
     assert bundle[WIDGET_VIEW]["model_id"] == ex.widget.model_id
     assert bundle["text/plain"].startswith("Explorer: Quad, 2 optimizers")
     html = bundle["text/html"]
-    assert "http://" not in html and "https://" not in html and "<link" not in html
-    assert "fa fa-" not in html  # player buttons carry text, not icon-font classes
-    assert len(html.encode()) < 400_000
-    assert len(FRAME.findall(html)) == 4
+    assert "http://" not in html and "https://" not in html and "<link" not in html and " src=\"http" not in html
+    assert len(html.encode()) < 300_000
+    assert "Run this cell for live sliders" in html and '<img src="data:image/png;base64,' in html
+    p = _payload(html)
+    lr = next(c for c in p["controls"] if c["name"] == "lr")
+    assert lr["values"] == [1e-3, 1e-2, 0.1, 1.0] and lr["label"] == "η"
+    # every slider but the start; steps shows the first T steps of the runs
+    assert {c["name"] for c in p["controls"]} == {"lr", "momentum", "beta1", "beta2", "steps"}
+    assert p["prefix"]["name"] == "steps" and p["prefix"]["hi"] == 30
     assert ex._repr_mimebundle_(exclude={"text/html"}).keys() == {"text/plain", WIDGET_VIEW}
     assert ex.static_html() is html  # cached until a slider changes
 
 
-def test_default_static_scrubs_lr_within_limits():
+def test_default_book_grid_covers_every_hyperparameter_within_budget():
     ex = make()
     html = ex.static_html()
-    n = len(FRAME.findall(html))
-    assert 8 <= n <= 12
-    assert len(html.encode()) < 400_000
-    with pytest.raises(ValueError, match="1 to 12"):
-        make(static={"lr": list(np.geomspace(1e-3, 1, 13))})
+    assert len(html.encode()) < 300_000
+    fig = ex.static_figure()
+    names = [c["name"] for c in fig.controls]
+    assert names == ["lr", "momentum", "beta1", "beta2", "steps"]
+    items = {it["name"]: it for it in fig.items}
+    assert items["SGD"]["deps"] == ["lr", "momentum"] and items["Adam"]["deps"] == ["lr", "beta1", "beta2"]
+    with pytest.raises(ValueError, match="1 to 16"):
+        make(static={"lr": list(np.geomspace(1e-3, 1, 17))})
     with pytest.raises(ValueError, match="not a slider"):
         make(static={"gamma": [1, 2]})
 
 
-def test_static_frames_match_live_runs():
-    ex = make()
-    vals = [1e-3, 0.05, 1.0]
-    frames = ex._frames("lr", vals, ex.names)  # one vectorized minimize call
-    for v, frame in zip(vals, frames):
-        ex.update(lr=v)
-        for name in ex.names:
-            np.testing.assert_allclose(frame[name].points, ex.trajectories[name].points, rtol=1e-12, atol=1e-15)
-            assert frame[name].diverged_at == ex.trajectories[name].diverged_at
+def test_static_runs_match_live_runs():
+    ex = make(static={"lr": [1e-3, 0.05, 1.0], "momentum": [0.0, 0.9]})
+    fig = ex.static_figure()
+    sgd = next(it for it in fig.items if it["name"] == "SGD")
+    combos = fig.combos(sgd)
+    runs = ex._item_runs("SGD", sgd["deps"], combos, 30)  # one vectorized minimize call
+    for c, run in zip(combos, runs):
+        ex.update(**c)
+        np.testing.assert_allclose(run.points, ex.trajectories["SGD"].points, rtol=1e-12, atol=1e-15)
+        assert run.diverged_at == ex.trajectories["SGD"].diverged_at
+
+
+def test_loss_axis_is_fixed_across_slider_values():
+    ex = make(backend="png")
+    before = ex._panels.ax_loss.get_ylim()
+    for lr in (1e-4, 0.05, 1.0):
+        ex.update(lr=lr)
+        assert ex._panels.ax_loss.get_ylim() == before
+    assert ex._panels.ax_loss.get_yscale() == "log"
 
 
 def test_hiding_an_optimizer():
@@ -224,22 +248,36 @@ def test_hiding_an_optimizer():
 
 def test_finite_sum_explorer_is_seeded_and_matches_minimize():
     prob = Squares()
-    ex = explore(prob, FACTORIES, [0.0, 0.0], steps=20, batch_size=8, rng_seed=3, backend=BACKEND,
+    ex = explore(prob, FACTORIES, [0.0, 0.0], steps=20, batch_size=8, rng_seed=3, seeds=1, backend=BACKEND,
                  static={"batch_size": [2, 8, 64]})
     assert type(ex.sliders["batch_size"]).__name__ == "SelectionSlider"
     assert ex.values["batch_size"] == 8
     v = ex.values
     ref = minimize(prob, np.zeros(2), SGD(lr=v["lr"], momentum=v["momentum"]), 20, batch_size=8,
                    rng=np.random.default_rng(3))
-    np.testing.assert_array_equal(ex.trajectories["SGD"].points, ref.points)
+    np.testing.assert_array_equal(ex.trajectories["SGD"].points[:, 0], ref.points)
     ex.update(batch_size=5)  # snaps to a slider position
     assert ex.values["batch_size"] in (4, 8)
     ex.update(batch_size=8)
-    np.testing.assert_array_equal(ex.trajectories["SGD"].points, ref.points)
+    np.testing.assert_array_equal(ex.trajectories["SGD"].points[:, 0], ref.points)
     html = ex.static_html()
-    assert len(FRAME.findall(html)) == 3 and "http://" not in html and "https://" not in html
+    assert "http://" not in html and "https://" not in html
     with pytest.raises(ValueError, match="finite-sum"):
         make(batch_size=4)
+
+
+def test_noisy_runs_are_summarized_over_seeds():
+    prob = Squares()
+    ex = explore(prob, {"SGD": lambda lr: SGD(lr=lr)}, [0.0, 0.0], steps=30, batch_size=2, seeds=5,
+                 tol=1e-2, backend=BACKEND, static={"batch_size": [2, 64]})
+    t = ex.trajectories["SGD"]
+    assert t.losses.shape == (31, 5)  # a leading seed axis
+    finals = np.sort(t.losses[-1])
+    assert f"{finals[2]:.3g}" in ex.summaries["SGD"] and "median of 5 runs" in ex.summaries["SGD"]
+    assert ex._panels.bands["SGD"].get_visible()
+    fig = ex.static_figure()
+    assert [s[1] for s in fig.items[0]["series"]] == ["path", "band", "line"]
+    assert "median" in ex.static_html()
 
 
 def test_one_dimensional_problem():
@@ -249,6 +287,7 @@ def test_one_dimensional_problem():
     np.testing.assert_allclose(xy[:, 1], Well1D().value(ex.trajectories["GD"].points))
     html = ex.static_html()
     assert "<img" in html and "http://" not in html and "https://" not in html
+    assert _payload(html)["controls"] == []  # static=False: no slider in the book
 
 
 def test_argument_errors():
@@ -290,20 +329,17 @@ def test_ipympl_canvas_leaves_the_pyplot_backend_alone():
     assert out.stdout.startswith("ok")
 
 
-def test_offline_jshtml_strips_outside_links_and_sets_alt():
-    from matplotlib.animation import FuncAnimation
-    from matplotlib.figure import Figure
-
-    from descent.widgets import offline_jshtml
-
-    fig = Figure(figsize=(1, 1), dpi=20)
-    ax = fig.add_subplot()
-    line, = ax.plot([0, 1], [0, 1])
-    anim = FuncAnimation(fig, lambda i: [line.set_ydata([0, i])], frames=2)
-    raw = anim.to_jshtml()
-    assert "<link" in raw  # matplotlib's template links a CDN stylesheet
-    html = offline_jshtml(raw, "a line tilting up")
-    assert "<link" not in html and "http" not in html
-    assert 'alt="a line tilting up"' in html
-    with pytest.raises(ValueError, match="alt must be"):
-        offline_jshtml(raw, " ")
+def test_start_sliders_join_the_book_while_the_grid_is_small():
+    ex = explore(Quad(), {"GD": lambda lr: SGD(lr=lr)}, [1.5, 1.0], steps=20, backend="png",
+                 static={"lr": [0.01, 0.1]})
+    fig = ex.static_figure()
+    assert [c["name"] for c in fig.controls] == ["lr", "steps", "x0_0", "x0_1"]
+    assert fig.items[0]["deps"] == ["lr", "x0_0", "x0_1"]
+    combos = fig.combos(fig.items[0])
+    runs = ex._item_runs("GD", fig.items[0]["deps"], combos, 20)  # one call for every start and rate
+    k = next(i for i, c in enumerate(combos) if c == {"lr": 0.1, "x0_0": -2.0, "x0_1": 2.0})
+    ref = minimize(Quad(), np.array([-2.0, 2.0]), SGD(lr=0.1), 20)
+    np.testing.assert_allclose(runs[k].points, ref.points, rtol=1e-12, atol=1e-15)
+    big = make()  # two optimizers over four hyperparameters: starts stay live only
+    assert "x0_0" not in [c["name"] for c in big.static_figure().controls]
+    assert "live only (run the notebook): θ₀,₁, θ₀,₂" in big.static_html()

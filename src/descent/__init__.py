@@ -14,7 +14,8 @@ Modules, one per concept:
 - :mod:`descent.rnn`         a vanilla RNN with backpropagation through time
 - :mod:`descent.gradflow`    per-layer gradient-norm measurements
 - :mod:`descent.viz`         one look for every figure
-- :mod:`descent.widgets`     explorers: live sliders in JupyterLab, scrubbable animations in the book
+- :mod:`descent.explore`     explorers: live sliders in JupyterLab, kernel-free sliders in the book
+                             (``descent.widgets`` re-exports them for old imports)
 - :mod:`descent.student`     the student edition of the notebooks (``python -m descent.student``)
 """
 

@@ -422,6 +422,70 @@ def check_animation_controls(page, timeout_ms: int = 3000) -> list[str]:
     return problems
 
 
+# Every control of every kernel-free explorer (descent.explore.static) redraws the figure.
+# Redraw times (measured by the explorer's own script) are collected here for the CSV.
+REDRAWS: list[dict] = []
+REDRAW_BUDGET_MS = 16.0
+
+_DRAWING_JS = """(root) => [...root.querySelectorAll('.dx-panels path, .dx-panels circle, .dx-panels rect')]
+  .map((e) => (e.getAttribute('d') || '') + (e.getAttribute('cx') || '') + (e.getAttribute('x') || '')
+    + (e.getAttribute('visibility') || '')).join('|') + '#' + (root.querySelector('.dx-words') || {}).textContent"""
+
+
+def check_explorers(page, page_name: str = "", timeout_ms: int = 8000) -> list[str]:
+    """Each explorer draws; every slider, menu and check box changes the drawing when used from the keyboard.
+
+    Sliders get one arrow key (left at the right end), menus the next option,
+    check boxes a space bar. The explorer's script records how long each
+    redraw took (``data-redraw-ms``); a median above REDRAW_BUDGET_MS is a problem.
+    """
+    problems = []
+    roots = page.locator(".descent-explorer")
+    for i in range(roots.count()):
+        root = roots.nth(i)
+        name = f"explorer {i + 1}"
+        handle = root.element_handle()
+        root.scroll_into_view_if_needed()
+        if not _wait_for(page, "(el) => el.dataset.dxReady === '1'", handle, timeout_ms):
+            note = root.locator(".dx-note")
+            why = note.inner_text() if note.count() else ""
+            problems.append(f"{name}: never drew its sliders (no data-dx-ready after {timeout_ms} ms) {why}".strip())
+            continue
+        controls = root.locator(".dx-controls input, .dx-controls select")
+        if controls.count() == 0:
+            continue
+        times = []
+        for j in range(controls.count()):
+            ctl = controls.nth(j)
+            tag = ctl.evaluate("(e) => e.tagName.toLowerCase() + ':' + (e.type || '')")
+            label = ctl.get_attribute("aria-label") or ctl.get_attribute("data-control") or f"control {j + 1}"
+            before = root.evaluate(_DRAWING_JS)
+            ctl.focus()
+            if tag == "input:range":
+                at_end = ctl.evaluate("(e) => +e.value >= +e.max")
+                page.keyboard.press("ArrowLeft" if at_end else "ArrowRight")
+            elif tag.startswith("select"):
+                n = ctl.evaluate("(e) => e.options.length")
+                cur = int(ctl.input_value())
+                ctl.select_option(str((cur + 1) % n))
+            else:
+                page.keyboard.press("Space")
+            after = root.evaluate(_DRAWING_JS)
+            if after == before:
+                problems.append(f"{name}: moving {label!r} did not change the drawing")
+                continue
+            ms = root.get_attribute("data-redraw-ms")
+            if ms is not None:
+                times.append(float(ms))
+                REDRAWS.append({"page": page_name, "explorer": i + 1, "control": ctl.get_attribute("data-control")
+                                or label, "redraw_ms": float(ms)})
+        if times:
+            med = sorted(times)[len(times) // 2]
+            if med > REDRAW_BUDGET_MS:
+                problems.append(f"{name}: median redraw {med:.1f} ms (budget {REDRAW_BUDGET_MS:g} ms)")
+    return problems
+
+
 # Is the content of a togglebutton dropdown / a <details> element hidden?
 _DROPDOWN_HIDDEN = """(el) => {
   const body = [...el.children].find((c) => !c.classList.contains('admonition-title'));
@@ -585,7 +649,7 @@ MOBILE = {"width": 390, "height": 844}
 
 PAGE_CHECKS = (
     "network", "console", "math", "images", "links", "navigation", "accessibility",
-    "layout", "animations", "toggles",
+    "layout", "animations", "explorers", "toggles",
 )
 
 
@@ -631,6 +695,7 @@ def inspect_page(context, url: str, targets: LinkTargets, *, content_page: bool 
         page.set_viewport_size(DESKTOP)
         page.evaluate("window.scrollTo(0, 0)")
         results["animations"] = check_animation_controls(page)
+        results["explorers"] = check_explorers(page, urlsplit(url).path.lstrip("/"))
         results["toggles"] = check_toggles(page)
         page.wait_for_timeout(100)  # let late console messages and font requests arrive
         results["network"] = check_network(rec)

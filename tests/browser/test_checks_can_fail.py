@@ -24,6 +24,7 @@ EXPECTED = {
     "accessibility": ["no alt text", "2 <h1>", "from h1 to h3"],
     "layout": ["sideways", "div.wide"],
     "animations": ["'Next frame' did not change"],
+    "explorers": ["moving 'η' did not change the drawing", "explorer 2: never drew"],
     "toggles": ["'Solution to Exercise 1': not collapsed"],
 }
 
