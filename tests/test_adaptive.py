@@ -197,3 +197,26 @@ def test_drifting_and_track_reject_bad_input():
         track(dq, np.zeros(2), SGD(lr=0.1), 3)
     with pytest.raises(ValueError):
         track(dq, np.zeros(1), SGD(lr=0.1), -1)
+
+
+# ------------------------------------------------------------ rotated frames
+def test_rotated_axes_equals_the_optimizer_on_the_rotated_bowl():
+    from descent.adaptive import RotatedAxes
+    from descent.landscapes import Quadratic
+    from descent.run import minimize
+    a = 0.4
+    R = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    aligned = Quadratic(np.diag([1.0, 0.01]))
+    rotated = Quadratic(R.T @ aligned.A @ R)          # the same bowl seen in phi = R^T theta
+    x0 = np.array([1.0, 1.0])
+    wrapped = minimize(aligned, x0, RotatedAxes(Adagrad(lr=0.1), a), 50)
+    direct = minimize(rotated, x0 @ R, Adagrad(lr=0.1), 50)
+    np.testing.assert_allclose(wrapped.points @ R, direct.points, rtol=1e-12, atol=1e-14)
+    # SGD does not care about the frame
+    plain = minimize(aligned, x0, SGD(lr=0.5), 20).points
+    np.testing.assert_allclose(minimize(aligned, x0, RotatedAxes(SGD(lr=0.5), a), 20).points, plain,
+                               rtol=1e-12, atol=1e-14)
+    with pytest.raises(TypeError):
+        RotatedAxes(object(), 0.1)
+    with pytest.raises(ValueError):
+        RotatedAxes(SGD(lr=0.1), 0.1).init(np.zeros(3))

@@ -39,6 +39,7 @@ __all__ = [
     "DriftingQuadratic",
     "TrackingRun",
     "track",
+    "RotatedAxes",
 ]
 
 
@@ -435,3 +436,56 @@ def track(problem: DriftingQuadratic, x0: Any, optimizer: Any, steps: int) -> Tr
     targets = problem.minimizer(np.arange(steps + 1))
     expand = targets.reshape((steps + 1,) + (1,) * (x.ndim - 1) + (problem.dim,))
     return TrackingRun(points, targets, np.linalg.norm(points - expand, axis=-1))
+
+
+# ------------------------------------------------------------ rotated frames
+class RotatedAxes:
+    r"""Run a per-coordinate optimizer in coordinates rotated by ``angle`` (2-D parameters).
+
+    With :math:`\phi = R_\alpha^\top\theta`, the wrapped optimizer sees the
+    gradient :math:`R_\alpha^\top g` and updates :math:`\phi`; the result is
+    mapped back, :math:`\theta = R_\alpha\phi`. For SGD this changes nothing
+    (the update is rotation-equivariant). For Adagrad, RMSProp or Adadelta it
+    changes which directions get their own step size: running one on an
+    axis-aligned quadratic with ``RotatedAxes(opt, a)`` is the same as running
+    it on the quadratic rotated by :math:`-a`, seen in rotated coordinates.
+
+    Parameters
+    ----------
+    optimizer : descent.optim.Optimizer
+        Any optimizer with ``init``/``update`` on arrays of shape ``(..., 2)``.
+    angle : float
+        Rotation in radians (any finite value).
+
+    Examples
+    --------
+    >>> from descent.optim import SGD
+    >>> opt = RotatedAxes(SGD(lr=0.1), 0.7)
+    >>> p, s = opt.update(np.array([1.0, 2.0]), np.array([1.0, -1.0]), opt.init(np.array([1.0, 2.0])))
+    >>> p
+    array([0.9, 2.1])
+    """
+
+    def __init__(self, optimizer: Any, angle: float) -> None:
+        if not (hasattr(optimizer, "init") and hasattr(optimizer, "update")):
+            raise TypeError(f"optimizer must have init and update; got {type(optimizer).__name__}")
+        self.optimizer = optimizer
+        self.angle = float(check_real("angle", angle, allow_array=False))
+        c, s = np.cos(self.angle), np.sin(self.angle)
+        self._R = np.array([[c, -s], [s, c]])
+
+    def _check(self, name: str, x: Any) -> np.ndarray:
+        return check_float_array(name, x, min_ndim=1, last_dim=2)
+
+    def init(self, params: Any) -> Any:
+        """The wrapped optimizer's state for the rotated parameters."""
+        return self.optimizer.init(self._check("params", params) @ self._R)
+
+    def update(self, params: Any, grads: Any, state: Any) -> tuple[np.ndarray, Any]:
+        """One step of the wrapped optimizer in the rotated frame; returns ``(params, state)``."""
+        phi, state = self.optimizer.update(self._check("params", params) @ self._R,
+                                           self._check("grads", grads) @ self._R, state)
+        return phi @ self._R.T, state
+
+    def __repr__(self) -> str:
+        return f"RotatedAxes({self.optimizer!r}, angle={self.angle:g})"
