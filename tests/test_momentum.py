@@ -143,3 +143,24 @@ def test_type_errors():
         mom.heavy_ball_rate("a", 0.5, 1.0)
     with pytest.raises(TypeError):
         mom.nesterov_convex(Quadratic(np.eye(2)), np.ones(2, dtype=int), 0.1, 3)
+
+
+def test_worst_case_chain_matches_dense_quadratic():
+    d = 7
+    f = mom.WorstCaseChain(d, L=2.0)
+    A = 2 * np.eye(d) - np.eye(d, k=1) - np.eye(d, k=-1)
+    b = np.zeros(d)
+    b[0] = 1.0
+    q = Quadratic(2.0 / 4 * A, 2.0 / 4 * b)
+    x = np.random.default_rng(1).standard_normal((5, d))
+    np.testing.assert_allclose(f.value(x), q.value(x), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(f.grad(x), q.grad(x), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(f.hessian(x[0]), q.A, rtol=1e-12)
+    np.testing.assert_allclose(f.minimizer, q.minimizer, rtol=1e-12)
+    assert f.min_value == pytest.approx(q.min_value, rel=1e-12)
+    assert q.L <= 2.0 and q.mu > 0
+    # Krylov property: from 0, t gradient steps touch only the first t coordinates
+    run = minimize(f, np.zeros(d), SGD(lr=0.5, momentum=0.9), steps=3)
+    assert np.all(run.points[3][3:] == 0) and np.all(run.points[3][:3] != 0)
+    with pytest.raises(ValueError):
+        mom.WorstCaseChain(1)

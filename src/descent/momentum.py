@@ -50,7 +50,9 @@ __all__ = [
     "critical_momentum",
     "damping",
     "LessardCounterexample",
+    "WorstCaseChain",
     "nesterov_convex",
+    "RateMapExplorer",
 ]
 
 
@@ -346,6 +348,61 @@ class LessardCounterexample(Landscape):
         return np.where(p < 1, 25.0, np.where(p < 2, 1.0, 25.0))[..., None] * np.ones_like(p)[..., None]
 
 
+class WorstCaseChain(Landscape):
+    r"""Nesterov's worst-case smooth convex quadratic in :math:`d` dimensions ("the chain").
+
+    .. math::
+
+        f(x) = \frac{L}{4}\Bigl(\tfrac12\bigl(x_1^2 + \textstyle\sum_{i=1}^{d-1}(x_i - x_{i+1})^2 + x_d^2\bigr) - x_1\Bigr),
+
+    i.e. :math:`\frac L4(\frac12 x^\top A x - x_1)` with the tridiagonal
+    :math:`A = \mathrm{tridiag}(-1, 2, -1)`, whose eigenvalues lie in
+    :math:`(0, 4)`, so :math:`f` is convex and :math:`L`-smooth. The minimizer is
+    :math:`x^\star_i = 1 - i/(d+1)` and :math:`f^\star = -\frac L8\,\frac{d}{d+1}`.
+    Started at 0, a method whose iterates lie in the span of past gradients
+    has touched only the first :math:`t` coordinates after :math:`t` steps,
+    which is why no first-order method can beat order
+    :math:`L\|x_0 - x^\star\|^2/t^2` for :math:`t \le (d-1)/2` (Nesterov, *Lectures
+    on Convex Optimization*, section 2.1.2). Evaluations cost :math:`O(d)`.
+
+    Parameters
+    ----------
+    dim : int >= 2
+    L : float > 0, default 1.0
+
+    Examples
+    --------
+    >>> f = WorstCaseChain(3)
+    >>> f.minimizer
+    array([0.75, 0.5 , 0.25])
+    >>> bool(np.allclose(f.grad(f.minimizer), 0.0)), f.min_value
+    (True, -0.09375)
+    """
+
+    def __init__(self, dim: int, L: float = 1.0) -> None:
+        dim = check_int("dim", dim, 2)
+        self.L = check_in_range("L", L, 0.0, None, low_open=True, allow_array=False)
+        self.minimizer = 1.0 - np.arange(1, dim + 1) / (dim + 1)
+        self._describe(f"WorstCaseChain(d={dim}, L={self.L:g})", [(-0.5, 1.5)] * dim, self.minimizer[None],
+                       (), -self.L / 8 * dim / (dim + 1))
+
+    def _value(self, x):
+        d2 = np.sum(np.diff(x, axis=-1) ** 2, axis=-1) + x[..., 0] ** 2 + x[..., -1] ** 2
+        return self.L / 4 * (0.5 * d2 - x[..., 0])
+
+    def _grad(self, x):
+        ax = 2 * x
+        ax[..., 1:] -= x[..., :-1]
+        ax[..., :-1] -= x[..., 1:]
+        ax[..., 0] -= 1.0
+        return self.L / 4 * ax
+
+    def _hessian(self, x):
+        d = self.dim
+        A = 2 * np.eye(d) - np.eye(d, k=1) - np.eye(d, k=-1)
+        return np.broadcast_to(self.L / 4 * A, x.shape[:-1] + (d, d)).copy()
+
+
 def nesterov_convex(problem: Any, x0: Any, lr: Any, steps: int) -> Trajectory:
     r"""Nesterov's accelerated gradient for smooth convex problems, with :math:`\beta_t = (t-1)/(t+2)`.
 
@@ -394,3 +451,129 @@ def nesterov_convex(problem: Any, x0: Any, lr: Any, steps: int) -> Trajectory:
             points[t], losses[t] = x, problem.value(x)
     return Trajectory(points, losses, np.full(x0.shape[:-1], -1, dtype=np.int64),
                       float(getattr(problem, "min_value", np.nan)))
+
+
+class RateMapExplorer:
+    r"""An explorer of the heavy-ball rate map :math:`\rho(\eta, \beta)` with a slider for :math:`\kappa`.
+
+    Live in JupyterLab (an ipywidgets slider over :math:`\kappa`, the map
+    redrawn as a PNG); in the book a scrubbable animation over ``kappas``.
+    Each frame is :func:`rate_map` for eigenvalues :math:`[1/\kappa, 1]`
+    (:math:`L = 1`), with Polyak's optimum (:func:`optimal_heavy_ball`) and
+    the best GD step :math:`2/(L+\mu)` marked.
+
+    Parameters
+    ----------
+    kappas : sequence of float >= 1
+        Values the book's animation scrubs (2 to 12 of them); the live slider
+        spans their range on a log scale.
+    resolution : int in [20, 400], default 160
+        Grid points per axis.
+
+    Examples
+    --------
+    >>> ex = RateMapExplorer([2.0, 100.0], resolution=40)
+    >>> ex.update(kappa=100.0)
+    >>> ex.summary
+    'κ = 100: best (η, β) = (3.31, 0.669), rate 0.818; best GD rate 0.980'
+    """
+
+    def __init__(self, kappas: Any, resolution: int = 160) -> None:
+        k = np.asarray(check_in_range("kappas", kappas, 1.0, None), float)
+        if k.ndim != 1 or not 2 <= k.size <= 12:
+            raise ValueError(f"kappas must be a 1-D sequence of 2 to 12 values; got shape {k.shape}")
+        self.kappas = k
+        self.resolution = check_int("resolution", resolution, 20, 400)
+        self.kappa = float(k[len(k) // 2])
+        self._widget = None
+
+    def _frame(self, kappa: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        lrs = np.linspace(0.002, 4.0, self.resolution)
+        betas = np.linspace(0.0, 0.995, self.resolution)
+        return lrs, betas, rate_map(lrs, betas, np.array([1.0 / kappa, 1.0]))
+
+    @property
+    def summary(self) -> str:
+        r"""One line in words: the optimum and the best GD rate at the current :math:`\kappa`."""
+        p = optimal_heavy_ball(1.0, 1.0 / self.kappa)
+        return (f"κ = {self.kappa:g}: best (η, β) = ({p.lr:.3g}, {p.momentum:.3g}), rate {p.rate:.3g}; "
+                f"best GD rate {(self.kappa - 1) / (self.kappa + 1):.3f}")
+
+    def update(self, kappa: float) -> None:
+        r"""Set :math:`\kappa` (and redraw the live view, if shown)."""
+        self.kappa = float(check_in_range("kappa", kappa, 1.0, None, allow_array=False))
+        if self._widget is not None:
+            self._redraw()
+
+    def _draw(self, fig: Any, kappa: float) -> None:
+        fig.clear()
+        ax = fig.add_subplot(1, 1, 1)
+        lrs, betas, rates = self._frame(kappa)
+        mesh = ax.pcolormesh(lrs, betas, np.where(rates < 1, rates, np.nan), cmap="viridis_r",
+                             vmin=0.5, vmax=1.0, shading="auto")
+        p = optimal_heavy_ball(1.0, 1.0 / kappa)
+        ax.plot(2 * (1 + betas), betas, color="black", linewidth=1.0, linestyle="--")
+        ax.plot(p.lr, p.momentum, "w*", markersize=12, markeredgecolor="black")
+        ax.plot(2 / (1 + 1 / kappa), 0.0, "o", color="white", markeredgecolor="black")
+        fig.colorbar(mesh, ax=ax, label="rate ρ(η, β) (white: ρ ≥ 1)")
+        ax.set(xlim=(0, 4.0), ylim=(0, 1), xlabel="learning rate η (units of 1/L)", ylabel="momentum β",
+               title=f"κ = {kappa:g}: optimum ρ* = {p.rate:.3f} (star), best GD {(kappa - 1) / (kappa + 1):.3f} (circle)")
+
+    def _figure(self) -> Any:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(6.0, 3.6), dpi=80)
+        FigureCanvasAgg(fig)
+        return fig
+
+    def _redraw(self) -> None:
+        import io
+
+        fig = self._figure()
+        self._draw(fig, self.kappa)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+        self._image.value = buf.getvalue()
+        self._label.value = self.summary
+
+    @property
+    def widget(self) -> Any:
+        r"""The live view: a log slider over :math:`\kappa`, the map, and the summary line."""
+        if self._widget is None:
+            import ipywidgets as w
+
+            lo, hi = np.log10(self.kappas.min()), np.log10(self.kappas.max())
+            slider = w.FloatLogSlider(value=self.kappa, base=10, min=lo, max=hi, step=(hi - lo) / 100,
+                                      description="κ", continuous_update=False)
+            self._image, self._label = w.Image(format="png"), w.HTML()
+            slider.observe(lambda change: self.update(change["new"]), names="value")
+            self._widget = w.VBox([slider, self._image, self._label])
+            self._redraw()
+        return self._widget
+
+    def static_html(self) -> str:
+        """A kernel-free animation over ``kappas`` for the book."""
+        import matplotlib as mpl
+        from matplotlib.animation import FuncAnimation
+
+        from . import viz
+        from .widgets import offline_jshtml
+
+        with mpl.rc_context(viz.style_rc() | {"font.size": 9, "figure.constrained_layout.use": False}):
+            fig = self._figure()
+            fig.canvas.draw_idle = lambda *args, **kwargs: None
+            anim = FuncAnimation(fig, lambda i: self._draw(fig, float(self.kappas[i])),
+                                 frames=len(self.kappas), interval=800, repeat=False)
+            html = anim.to_jshtml(fps=1.25, embed_frames=True, default_mode="once")
+        alt = (f"Heavy-ball rate map over learning rate and momentum, {len(self.kappas)} frames for condition "
+               f"numbers from {self.kappas[0]:g} to {self.kappas[-1]:g}")
+        return offline_jshtml(html, alt)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        from .widgets import LiveAndStatic
+
+        return LiveAndStatic._repr_mimebundle_(self, include, exclude)
+
+    def __repr__(self) -> str:
+        return f"RateMapExplorer(kappas={self.kappas.tolist()}) — {self.summary}"
