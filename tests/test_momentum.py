@@ -164,3 +164,20 @@ def test_worst_case_chain_matches_dense_quadratic():
     assert np.all(run.points[3][3:] == 0) and np.all(run.points[3][:3] != 0)
     with pytest.raises(ValueError):
         mom.WorstCaseChain(1)
+
+
+def test_rate_map_explorer_static_and_live():
+    ex = mom.RateMapExplorer([2.0, 10.0, 100.0], resolution=30)
+    html = ex.static_html()
+    assert "http:" not in html and "https:" not in html and 'alt="Heavy-ball rate map' in html
+    bundle = ex._repr_mimebundle_()
+    assert {"text/plain", "text/html"} <= set(bundle)
+    w = ex.widget
+    slider = w.children[0]
+    slider.value = 100.0
+    assert ex.kappa == pytest.approx(100.0) and "κ = 100" in w.children[2].value
+    assert len(w.children[1].value) > 1000                     # a PNG was rendered
+    with pytest.raises(ValueError):
+        mom.RateMapExplorer([10.0])
+    with pytest.raises(ValueError):
+        mom.RateMapExplorer([0.5, 10.0])
