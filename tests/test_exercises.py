@@ -75,8 +75,8 @@ def student_run(instructor_path: Path, tmp_path: Path) -> nbformat.NotebookNode:
 # nbgrader's autograde). Here: the static exercise rules, and the audit itself
 # exercised on the fixture.
 
-PEN = re.compile(r"\*Pen\s+and\s+paper,\s+about\s+\d+\s+minutes\.\*")
-CODING = re.compile(r"\*Coding(?:,\s+predict\s+then\s+measure)?,\s+about\s+\d+\s+minutes\.\*")
+PEN = re.compile(r"\*Pen\s+and\s+paper[^*]*?,\s+about\s+\d+(?:[-\u2013]\d+)?\s+minutes\.\*")
+CODING = re.compile(r"\*Coding[^*]*?,\s+about\s+\d+(?:[-\u2013]\d+)?\s+minutes\.\*")
 
 
 def _chapters() -> list:

@@ -461,3 +461,18 @@ def test_cli_course_writes_config_and_sources(tmp_path):
     nbformat.write(nb, tmp_path / "bad.ipynb")
     with pytest.raises(ValueError, match="no nbgrader metadata"):
         write_course(tmp_path / "bad.ipynb", tmp_path / "course2")
+
+
+def test_course_cli_writes_the_metadata_in_place(tmp_path):
+    nb = nbformat.read(FIXTURE, as_version=4)
+    for cell in nb.cells:
+        cell.metadata.pop("nbgrader", None)
+    path = tmp_path / "04_new.ipynb"
+    nbformat.write(nb, path)
+    assert any("no nbgrader metadata" in p for p in audit_exercise_structure(nb))
+    proc = subprocess.run([sys.executable, "-m", "descent.course", str(path)],
+                          capture_output=True, text=True, cwd=ROOT, check=False)
+    assert proc.returncode == 0 and "nbgrader metadata in place" in proc.stdout, proc.stderr
+    fixed = nbformat.read(path, as_version=4)
+    assert audit_exercise_structure(fixed) == []
+    assert fixed.cells[5].metadata["nbgrader"] == expected_metadata("demo-ex2", "solution")

@@ -329,3 +329,31 @@ def shortcut_edition(nb: dict[str, Any], shortcuts: dict[str, str]) -> tuple[dic
         cells.append(cell)
     new["cells"] = cells
     return new, probes
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m descent.course NOTEBOOK...``: write nbgrader metadata into chapter notebooks, in place.
+
+    Prints each notebook's remaining problems (:func:`audit_nbgrader_metadata`);
+    returns 1 if any is left.
+    """
+    import argparse
+    import json
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m descent.course",
+                                     description="Give every solution and check cell its nbgrader metadata.")
+    parser.add_argument("notebooks", nargs="+", type=Path)
+    args = parser.parse_args(argv)
+    status = 0
+    for path in args.notebooks:
+        nb = add_nbgrader_metadata(json.loads(path.read_text(encoding="utf-8")))
+        _student()._write(nb, path)
+        problems = audit_nbgrader_metadata(nb)
+        print(f"{path}: " + ("nbgrader metadata in place" if not problems else "; ".join(problems)))
+        status |= bool(problems)
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
