@@ -5,4 +5,5 @@ SHORTCUTS = {
     "ch02-ex3": "mse_backprop = lambda model, X, T: model.loss_and_grads(X, T, 'mse')[1]",
     "ch02-ex5": "clip_by_global_norm = lambda grads, max_norm: clip_grad_norm(grads, max_norm)",
     "ch02-ex6": "tanh_std = lambda width: __import__('descent.nn', fromlist=['init_std']).init_std('xavier', width, width)",
+    "ch02-ex8": "predicted_norm = 4.0 ** -10; input_grad = lambda Ws, bs, x, u: numerical_grad(lambda v: float(u @ __import__('functools').reduce(lambda h, wb: 1 / (1 + np.exp(-(h @ wb[0] + wb[1]))), zip(Ws, bs), v)), x)",
 }
