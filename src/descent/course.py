@@ -339,7 +339,6 @@ def main(argv: list[str] | None = None) -> int:
     """
     import argparse
     import json
-    import sys
 
     parser = argparse.ArgumentParser(prog="python -m descent.course",
                                      description="Give every solution and check cell its nbgrader metadata.")
