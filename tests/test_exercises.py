@@ -1,23 +1,21 @@
-"""Exercise integrity: every check cell must fail on the student edition's stubs.
+"""Exercise rules and the integrity audit.
 
-For each chapter, the student edition (``python -m descent.student``) is built
-in a temporary folder and executed with errors allowed, from the chapters
-folder so relative paths resolve. :func:`descent.student.audit_student_run`
-then demands that every ``check`` cell raised an error (a check that passes on
-a blank stub checks nothing), that every other cell ran cleanly (the chapter
-still works for a student who has solved nothing), and that each solution cell
-is followed by exactly one check cell. nbval, run on the instructor notebooks
-by the main ``pytest`` invocation, shows the other half: with the solutions
-in place, every check passes.
-
-Until ``chapters/`` holds a notebook, the same test runs on the fixture
-``tests/fixtures/exercise_demo.ipynb`` instead, so the machinery is exercised
-either way; the fixture variants below prove that the audit catches a check
-that passes on a stub and a chapter body that needs a solution.
+The audit (:func:`descent.student.audit_student_run`) takes an executed
+student edition and demands that every ``check`` cell raised an error (a check
+that passes on a blank stub checks nothing), that every other cell ran cleanly
+(the chapter still works for a student who has solved nothing), and that each
+solution cell is followed by exactly one check cell with nbgrader metadata.
+For the chapters it runs in ``tests/test_nbgrader.py``, on the execution that
+nbgrader's autograde grades, so each chapter's stub edition runs once. Here it
+runs on the fixture ``tests/fixtures/exercise_demo.ipynb``, and the fixture
+variants prove that it catches a check that passes on a stub and a chapter
+body that needs a solution. ``test_chapter_exercise_rules`` checks the rules
+of ``book/conventions.md`` on every chapter without running anything.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -28,12 +26,20 @@ from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
-from descent.student import audit_student_run, exercise_labels, make_student_edition
+from descent.course import exercise_of_cells
+from descent.student import (
+    _LABEL,
+    _markdown_directives,
+    _source,
+    audit_exercise_structure,
+    audit_student_run,
+    make_student_edition,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ROOT / "chapters"
 FIXTURE = Path(__file__).parent / "fixtures" / "exercise_demo.ipynb"
-MIN_EXERCISES = 5  # book/conventions.md: "exercises (at least five)"
+MIN_EXERCISES = 6  # book/conventions.md
 TIMEOUT_S = 300
 
 
@@ -64,22 +70,59 @@ def student_run(instructor_path: Path, tmp_path: Path) -> nbformat.NotebookNode:
     return execute(student, cwd=instructor_path.parent)
 
 
-def _cases() -> list:
-    chapters = sorted(CHAPTERS.glob("*.ipynb"))
-    if chapters:
-        return [pytest.param(p, id=p.name) for p in chapters]
-    return [pytest.param(FIXTURE, id=f"no-chapters-yet-{FIXTURE.name}")]
+# The chapters' student editions are executed, audited and graded in
+# tests/test_nbgrader.py (one run of the stub edition per chapter, shared with
+# nbgrader's autograde). Here: the static exercise rules, and the audit itself
+# exercised on the fixture.
+
+PEN = re.compile(r"\*Pen\s+and\s+paper[^*]*?,\s+about\s+\d+(?:[-\u2013]\d+)?\s+minutes\.\*")
+CODING = re.compile(r"\*Coding[^*]*?,\s+about\s+\d+(?:[-\u2013]\d+)?\s+minutes\.\*")
 
 
-@pytest.mark.parametrize("path", _cases())
-def test_checks_fail_on_stubs_and_the_body_runs(path: Path, tmp_path: Path) -> None:
-    instructor = nbformat.read(path, as_version=4)
-    problems = []
-    n_exercises = len(exercise_labels(instructor))
-    if path.parent == CHAPTERS and n_exercises < MIN_EXERCISES:
-        problems.append(f"{n_exercises} {{exercise}} directives; a chapter needs at least {MIN_EXERCISES}")
-    problems += audit_student_run(instructor, student_run(path, tmp_path))
-    assert not problems, f"{path.name}, student edition:\n  " + "\n  ".join(problems)
+def _chapters() -> list:
+    return [pytest.param(p, id=p.name) for p in sorted(CHAPTERS.glob("*.ipynb"))]
+
+
+@pytest.mark.parametrize("path", _chapters())
+def test_chapter_exercise_rules(path: Path) -> None:
+    """book/conventions.md: at least 6 exercises, 2 pen-and-paper with worked solutions,
+    3 graded coding exercises whose checks use forbid or spy, 1 predict-then-measure
+    (its check calls agree), and each statement says its kind and time."""
+    nb = nbformat.read(path, as_version=4)
+    problems = audit_exercise_structure(nb)
+    directives = _markdown_directives(nb)
+    statements = {}
+    for name, _, body in directives:
+        if name == "exercise":
+            text = "".join(body)
+            label = next((m["label"] for m in map(_LABEL.match, body) if m), "")
+            statements[label] = text
+    worked = {arg.split()[0] for name, arg, _ in directives if name == "solution" and arg}
+    roles = exercise_of_cells(nb)
+    coding = {label for label, role in roles.values() if role == "solution"}
+    checks = {label: _source(nb.cells[i]) for i, (label, role) in roles.items() if role == "check"}
+    pen = {label for label in statements if label not in coding}
+    for label, text in statements.items():
+        kind = CODING if label in coding else PEN
+        if not kind.search(text):
+            problems.append(f"{label}: the statement must say {kind.pattern!r} (kind and time)")
+    problems += [f"{label}: pen-and-paper exercise without a worked {{solution}}" for label in pen - worked]
+    problems += [f"{label}: check uses neither descent.exercises.forbid nor spy"
+                 for label, src in checks.items() if "forbid(" not in src and "spy(" not in src]
+    if len(statements) < MIN_EXERCISES:
+        problems.append(f"{len(statements)} exercises; a chapter needs at least {MIN_EXERCISES}")
+    if len(pen & worked) < 2:
+        problems.append(f"{len(pen & worked)} pen-and-paper exercises with worked solutions; at least 2")
+    if len(coding) < 3:
+        problems.append(f"{len(coding)} graded coding exercises; at least 3")
+    if not any("agree(" in src for src in checks.values()):
+        problems.append("no predict-then-measure exercise (a check calling descent.exercises.agree)")
+    assert not problems, f"{path.name}:\n  " + "\n  ".join(problems)
+
+
+def test_fixture_checks_fail_on_stubs_and_the_body_runs(tmp_path: Path) -> None:
+    instructor = nbformat.read(FIXTURE, as_version=4)
+    assert audit_student_run(instructor, student_run(FIXTURE, tmp_path)) == []
 
 
 def _fixture_variant(tmp_path: Path, cell: int, source: str) -> Path:

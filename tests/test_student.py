@@ -15,6 +15,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
+from descent.course import add_nbgrader_metadata, audit_nbgrader_metadata, expected_metadata, strip_worked_solutions, write_course
 from descent.student import (
     STUB,
     audit_exercise_structure,
@@ -48,13 +49,17 @@ def sources(nb):
 
 
 def coding_exercise(label="ex1", body="    return 2 * x", check="assert f(1) == 2"):
-    """The four cells (plus the statement) of a conventional coding exercise."""
+    """The four cells (plus the statement) of a conventional coding exercise, with nbgrader metadata."""
+    solution = code(f"def f(x):\n    ### BEGIN SOLUTION\n{body}\n    ### END SOLUTION", "solution")
+    solution.metadata["nbgrader"] = expected_metadata(label, "solution")
+    checking = code(check, "check")
+    checking.metadata["nbgrader"] = expected_metadata(label, "check")
     return [
         md(f"```{{exercise}}\n:label: {label}\n\nWrite f.\n```"),
         md(f"```{{solution-start}} {label}\n:class: dropdown\n```"),
-        code(f"def f(x):\n    ### BEGIN SOLUTION\n{body}\n    ### END SOLUTION", "solution"),
+        solution,
         md("```{solution-end}\n```"),
-        code(check, "check"),
+        checking,
     ]
 
 
@@ -392,3 +397,82 @@ def test_run_audit_rejects_a_student_notebook_from_another_source():
     other.cells[1].source = "def f(x):\n    return x + x"
     problems = audit_student_run(nb, other)
     assert len(problems) == 1 and "is not strip_solutions(instructor_nb)" in problems[0]
+
+
+# ------------------------------------------------------------------ nbgrader metadata and the course folder
+
+
+def test_structure_audit_demands_nbgrader_metadata():
+    cells = coding_exercise()
+    del cells[2].metadata["nbgrader"]
+    problems = audit_exercise_structure(notebook(*cells))
+    assert problems == ["cell 2: solution cell of 'ex1' has no nbgrader metadata; add "
+                        + str(expected_metadata("ex1", "solution"))]
+    assert audit_exercise_structure(add_nbgrader_metadata(notebook(*cells))) == []
+
+
+@pytest.mark.parametrize(
+    "mutate, expected",
+    [
+        (lambda c: c[4].metadata["nbgrader"].update(points=0), "needs positive nbgrader points"),
+        (lambda c: c[4].metadata["nbgrader"].update(locked=False), "has nbgrader metadata"),
+        (lambda c: c[2].metadata["nbgrader"].update(grade_id="ex1-check"), "expected"),
+        (lambda c: c.append(code("x = 1")) or c[-1].metadata.update(
+            nbgrader=dict(expected_metadata("ex1", "check"), grade_id="other")), "neither a solution"),
+        (lambda c: c.append(md("Use ### BEGIN SOLUTION markers")), "outside a solution cell"),
+    ],
+    ids=["zero-points", "unlocked", "wrong-id", "stray-grade-cell", "stray-delimiter"],
+)
+def test_nbgrader_audit_reports_each_problem(mutate, expected):
+    cells = coding_exercise()
+    mutate(cells)
+    problems = audit_nbgrader_metadata(notebook(*cells))
+    assert any(expected in p for p in problems), problems
+
+
+def test_nbgrader_audit_reports_a_repeated_grade_id():
+    nb = notebook(*coding_exercise(), *coding_exercise())
+    problems = audit_nbgrader_metadata(nb)
+    assert any("grade_id 'ex1-solution' already used by cell 2" in p for p in problems), problems
+
+
+def test_strip_worked_solutions_keeps_code_and_strips_markdown_like_the_student_edition():
+    nb = nbformat.read(FIXTURE, as_version=4)
+    out, _ = strip_worked_solutions(copy.deepcopy(nb), {})
+    ours = strip_solutions(nb)
+    assert [c.cell_type for c in out.cells] == [c.cell_type for c in ours.cells]
+    for mine, theirs in zip(out.cells, ours.cells):
+        if mine.cell_type == "markdown":
+            assert mine.source == theirs.source
+        else:
+            assert mine.source in {c.source for c in nb.cells}  # code is left to nbgrader
+
+
+def test_cli_course_writes_config_and_sources(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "descent.student", "--course", str(FIXTURE), str(tmp_path / "course")],
+        capture_output=True, text=True, cwd=ROOT, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "course" / "nbgrader_config.py").read_text().count("code_stub") == 1
+    assert (tmp_path / "course" / "source" / "exercise_demo" / FIXTURE.name).exists()
+    nb = nbformat.read(FIXTURE, as_version=4)
+    del nb.cells[5].metadata["nbgrader"]
+    nbformat.write(nb, tmp_path / "bad.ipynb")
+    with pytest.raises(ValueError, match="no nbgrader metadata"):
+        write_course(tmp_path / "bad.ipynb", tmp_path / "course2")
+
+
+def test_course_cli_writes_the_metadata_in_place(tmp_path):
+    nb = nbformat.read(FIXTURE, as_version=4)
+    for cell in nb.cells:
+        cell.metadata.pop("nbgrader", None)
+    path = tmp_path / "04_new.ipynb"
+    nbformat.write(nb, path)
+    assert any("no nbgrader metadata" in p for p in audit_exercise_structure(nb))
+    proc = subprocess.run([sys.executable, "-m", "descent.course", str(path)],
+                          capture_output=True, text=True, cwd=ROOT, check=False)
+    assert proc.returncode == 0 and "nbgrader metadata in place" in proc.stdout, proc.stderr
+    fixed = nbformat.read(path, as_version=4)
+    assert audit_exercise_structure(fixed) == []
+    assert fixed.cells[5].metadata["nbgrader"] == expected_metadata("demo-ex2", "solution")

@@ -452,7 +452,10 @@ def audit_exercise_structure(nb: dict[str, Any]) -> list[str]:
     - a ``check`` cell inside a ``{solution-start}``/``{solution-end}`` region;
     - a number of ``check`` cells different from the number of solution cells;
     - an exercise without ``:label:``, or whose label no ``{solution}`` or
-      ``{solution-start}`` names.
+      ``{solution-start}`` names;
+    - missing or wrong nbgrader metadata on a solution or check cell, a
+      repeated ``grade_id``, or nbgrader's solution delimiters outside a
+      solution cell (:func:`descent.course.audit_nbgrader_metadata`).
 
     Parameters
     ----------
@@ -514,6 +517,9 @@ def audit_exercise_structure(nb: dict[str, Any]) -> list[str]:
             problems.append(f"exercise {k + 1}: no :label: option")
         elif label not in solved:
             problems.append(f"exercise {label!r}: no {{solution}} or {{solution-start}} names it")
+    from descent.course import audit_nbgrader_metadata
+
+    problems.extend(audit_nbgrader_metadata(nb))
     return problems
 
 
@@ -595,15 +601,30 @@ def audit_student_run(instructor_nb: dict[str, Any], executed_student_nb: dict[s
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line entry point: ``python -m descent.student SRC DEST``."""
+    """Command-line entry point: ``python -m descent.student [--course] SRC DEST``."""
     parser = argparse.ArgumentParser(
         prog="python -m descent.student",
         description="Write the student edition of Descent notebooks: "
-        "solutions replaced by stubs, outputs cleared.",
+        "solutions replaced by stubs, outputs cleared. With --course, lay out an nbgrader "
+        "course folder instead (DEST/nbgrader_config.py and DEST/source/chNN/).",
     )
+    parser.add_argument("--course", action="store_true",
+                        help="write an nbgrader course folder to DEST instead of the student edition")
     parser.add_argument("src", type=Path, help="an instructor notebook, or a folder of them (e.g. chapters/)")
     parser.add_argument("dest", type=Path, help="output folder, outside the source folder (e.g. student/)")
     args = parser.parse_args(argv)
+    if args.course:
+        from descent.course import write_course
+
+        try:
+            copied = write_course(args.src, args.dest)
+        except (OSError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        print(f"wrote {args.dest / 'nbgrader_config.py'}")
+        for path in copied:
+            print(f"wrote {path}")
+        return 0
     try:
         written = make_student_edition(args.src, args.dest)
     except (OSError, ValueError, TypeError) as exc:
