@@ -61,7 +61,7 @@ def test_rows_are_frozen_and_notes_are_one_line():
 
 def test_filtering():
     assert milestones() == MILESTONES
-    assert [m.key for m in milestones(2012, 2014)] == ["tieleman2012", "zeiler2012", "kingma2015"]
+    assert [m.key for m in milestones(2012, 2014)] == ["krizhevsky2012", "tieleman2012", "zeiler2012", "kingma2015"]
     assert milestones(start=2024) == ()
     with pytest.raises(ValueError, match="start must be <= end"):
         milestones(2000, 1990)
@@ -95,3 +95,18 @@ def test_chapter_1_pastes_the_current_table():
     assert len(pasted) == 1
     table = pasted[0][pasted[0].index(header):].strip()
     assert table == markdown_table()
+
+
+def test_first_publications_corrected():
+    # least squares: Legendre's 1805 appendix is the first public appearance; the perceptron rule
+    # with its convergence theorem is Rosenblatt's 1962 book (and Novikoff 1962), not the 1958 paper
+    ls = [m for m in MILESTONES if m.event == "Least squares"]
+    assert len(ls) == 1 and (ls[0].year, ls[0].key) == (1805, "legendre1805")
+    assert milestone("rosenblatt1962").year == 1962
+    assert all(m.key != "rosenblatt1958" for m in MILESTONES)
+
+
+@pytest.mark.parametrize("key, year", [("widrow1960", 1960), ("werbos1974", 1974), ("riedmiller1993", 1993),
+                                       ("hochreiter1997", 1997), ("krizhevsky2012", 2012)])
+def test_added_milestones(key, year):
+    assert milestone(key).year == year
