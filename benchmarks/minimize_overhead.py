@@ -10,9 +10,12 @@ Adam and with SGD with momentum 0.9.
 
 The two are timed in alternation, ``repeat`` times; each repeat gives one
 ratio (minimize / plain), and the table reports the median ratio and the
-median times per step. A breakdown shows where a step's time goes: the
-gradient, the loss, ``optimizer.update`` and the bare rule inline (their
-difference is the optimizer's own per-step checks, owned by ``descent.optim``).
+median times per step. Times are the process's CPU time
+(``time.process_time``): everything here runs on one thread, and on a shared
+machine wall time mostly measures the other processes. A breakdown shows
+where a step's time goes: the gradient, the loss, ``optimizer.update`` and the
+bare rule inline (their difference is the optimizer's own per-step checks,
+owned by ``descent.optim``).
 
 The last rows time :func:`descent.run.minimize_many` with 4 optimizers x 200
 steps on a 2-D problem (one slider move of an explorer) against 4 separate
@@ -40,7 +43,7 @@ from descent.optim import SGD, Adam, RMSprop
 from descent.run import minimize, minimize_many
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import measure, provenance, report  # noqa: E402
+from _common import provenance, report  # noqa: E402
 
 TARGET = 1.5
 LR = {"Adam": 1e-2, "SGD-momentum": 1e-4}
@@ -93,8 +96,19 @@ def plain_momentum(p, x0: np.ndarray, steps: int, lr: float, mu: float = 0.9) ->
 PLAIN = {"Adam": plain_adam, "SGD-momentum": plain_momentum}
 
 
-def per_call(fn, repeat: int) -> float:
-    return float(np.median(measure(fn, repeat=repeat, min_time=0.01)))
+clock = time.process_time
+
+
+def per_call(fn, repeat: int, number: int = 200) -> float:
+    """Median over ``repeat`` repeats of the CPU seconds per call of ``fn`` (``number`` calls a repeat)."""
+    fn()
+    times = []
+    for _ in range(repeat):
+        t0 = clock()
+        for _ in range(number):
+            fn()
+        times.append((clock() - t0) / number)
+    return float(np.median(times))
 
 
 def overhead_row(problem, name: str, R: int | None, steps: int, repeat: int) -> dict:
@@ -104,11 +118,11 @@ def overhead_row(problem, name: str, R: int | None, steps: int, repeat: int) -> 
     np.testing.assert_array_equal(plain(problem, x0, steps, LR[name]), ref.points)  # the same computation
     ratios, t_min, t_plain = [], [], []
     for _ in range(repeat):  # alternate, so both see the same load
-        t0 = time.perf_counter()
+        t0 = clock()
         minimize(problem, x0, make(name), steps)
-        t1 = time.perf_counter()
+        t1 = clock()
         plain(problem, x0, steps, LR[name])
-        t2 = time.perf_counter()
+        t2 = clock()
         t_min.append((t1 - t0) / steps)
         t_plain.append((t2 - t1) / steps)
         ratios.append(t_min[-1] / t_plain[-1])
@@ -163,9 +177,8 @@ def side_by_side_rows(problem, repeat: int) -> list[dict]:
     many = minimize_many(problem, x0, optimizers(), steps)
     for name, opt in optimizers().items():  # the same numbers as separate calls
         np.testing.assert_array_equal(many[name].points, minimize(problem, x0, opt, steps).points)
-    t_many = np.median(measure(lambda: minimize_many(problem, x0, optimizers(), steps), repeat=repeat))
-    t_sep = np.median(measure(lambda: [minimize(problem, x0, o, steps) for o in optimizers().values()],
-                              repeat=repeat))
+    t_many = per_call(lambda: minimize_many(problem, x0, optimizers(), steps), repeat, number=5)
+    t_sep = per_call(lambda: [minimize(problem, x0, o, steps) for o in optimizers().values()], repeat, number=5)
     return [{"runs": 1, "optimizer": "4 side by side", "steps": steps,
              "minimize_many_ms": 1e3 * t_many, "separate_minimize_ms": 1e3 * t_sep,
              "speedup": t_sep / t_many}]
@@ -181,7 +194,8 @@ def main(argv: list[str] | None = None) -> None:
     for R, steps in ((None, 500), (1000, 200)):
         for name in ("Adam", "SGD-momentum"):
             rows.append(overhead_row(problem, name, R, steps, repeat))
-    meta = provenance(repeats=repeat, target=f"minimize / plain loop <= {TARGET} per step")
+    meta = provenance(repeats=repeat, clock="time.process_time (CPU time of this single-threaded process)",
+                      target=f"minimize / plain loop <= {TARGET} per step")
     report("minimize_overhead", rows, meta)
     sbs = side_by_side_rows(problem, repeat)
     report("minimize_side_by_side", sbs, meta)
