@@ -22,10 +22,13 @@ run with all CPUs (``descent_s``: NumPy's BLAS at its default thread count,
 recorded in the CSV; ``torch_s``: ``torch.set_num_threads(os.cpu_count())``)
 and with one thread (``descent_1thread_s`` through ``threadpoolctl``,
 ``torch_1thread_s``): on a busy machine threads wait for each other and the
-multi-threaded time can balloon. At one thread the CPU time of the process
+multi-threaded time can balloon (``ratio_best_vs_best`` compares each
+library's faster setting). At one thread the CPU time of the process
 (``*_1thread_cpu_s``, ``time.process_time``) is also recorded: it hardly
 depends on what else the machine runs, so ``ratio_1thread_cpu`` is the
-comparison to trust on a shared machine. ``descent_update_share`` is the fraction of
+comparison to trust on a shared machine. The ``*_ms`` columns split one step
+(one thread, CPU time) into forward+backward and the optimizer update, for
+both libraries. ``descent_update_share`` is the fraction of
 descent's epoch spent in the optimizer (the rest is forward and backward).
 Without torch the PyTorch columns are left empty.
 
@@ -157,6 +160,56 @@ def torch_epochs(X, y, dtype, sizes, batch: int, epochs: int, init: list[np.ndar
     return times, cpu, first
 
 
+def _cpu_median(fn, repeat: int = 15) -> float:
+    """Median CPU seconds of one call of ``fn`` (after one untimed call)."""
+    fn()
+    times = []
+    for _ in range(repeat):
+        c0 = time.process_time()
+        fn()
+        times.append(time.process_time() - c0)
+    return float(np.median(times))
+
+
+def step_parts(X, y, dtype, sizes, batch: int) -> dict:
+    """One training step at one thread, in CPU milliseconds: forward+backward and the Adam update, both libraries."""
+    xb, yb = X[:batch], y[:batch]
+    model = MLP(list(sizes), "relu", "he", rng=np.random.default_rng(SEED), dtype=dtype)
+    opt = Adam(lr=LR)
+    params = model.params()
+    state = opt.init(params)
+    _, grads = model.loss_and_grads(xb, yb)
+    update = getattr(opt, "update_", None) or opt.update
+    out = {}
+    limit = threadpool_limits(limits=1, user_api="blas") if threadpool_limits is not None else None
+    try:
+        out["descent_fwdbwd_ms"] = 1e3 * _cpu_median(lambda: model.loss_and_grads(xb, yb))
+        out["descent_update_ms"] = 1e3 * _cpu_median(lambda: update(params, grads, state))
+    finally:
+        if limit is not None:
+            limit.restore_original_limits()
+    if torch is not None:
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        tdtype = {np.float32: torch.float32, np.float64: torch.float64}[dtype]
+        layers = []
+        for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+            layers += [torch.nn.Linear(n_in, n_out), torch.nn.ReLU()]
+        tmodel = torch.nn.Sequential(*layers[:-1]).to(tdtype)
+        topt = torch.optim.Adam(tmodel.parameters(), lr=LR)
+        xt, yt = torch.from_numpy(xb), torch.from_numpy(yb)
+
+        def fwdbwd():
+            topt.zero_grad()
+            F.cross_entropy(tmodel(xt), yt).backward()
+
+        fwdbwd()
+        out["torch_fwdbwd_ms"] = 1e3 * _cpu_median(fwdbwd)
+        out["torch_step_ms"] = 1e3 * _cpu_median(topt.step)
+        torch.set_num_threads(threads)
+    return out
+
+
 def run(full: bool, names=tuple(NETWORKS)) -> list[dict]:
     rows = []
     for name in names:
@@ -172,7 +225,7 @@ def run(full: bool, names=tuple(NETWORKS)) -> list[dict]:
                    "descent_s": min(t_d[1:]), "descent_1thread_s": None, "descent_1thread_cpu_s": None,
                    "descent_update_share": share,
                    "torch_s": None, "torch_1thread_s": None, "torch_1thread_cpu_s": None,
-                   "ratio": None, "ratio_vs_best_torch": None, "ratio_1thread_cpu": None,
+                   "ratio": None, "ratio_vs_best_torch": None, "ratio_best_vs_best": None, "ratio_1thread_cpu": None,
                    "target": target, "descent_first_loss": loss_d, "torch_first_loss": None}
             if threadpool_limits is not None:
                 with threadpool_limits(limits=1, user_api="blas"):
@@ -188,8 +241,11 @@ def run(full: bool, names=tuple(NETWORKS)) -> list[dict]:
                            torch_first_loss=loss_t)
                 row["ratio"] = row["descent_s"] / row["torch_s"]
                 row["ratio_vs_best_torch"] = row["descent_s"] / min(row["torch_s"], row["torch_1thread_s"])
+                row["ratio_best_vs_best"] = (min(row["descent_s"], row["descent_1thread_s"] or np.inf)
+                                             / min(row["torch_s"], row["torch_1thread_s"]))
                 if row["descent_1thread_cpu_s"] is not None:
                     row["ratio_1thread_cpu"] = row["descent_1thread_cpu_s"] / row["torch_1thread_cpu_s"]
+            row.update(step_parts(X, y, dtype, sizes, batch))
             rows.append(row)
     return rows
 
