@@ -17,9 +17,10 @@ where a step's time goes: the gradient, the loss, ``optimizer.update`` and the
 bare rule inline (their difference is the optimizer's own per-step checks,
 owned by ``descent.optim``).
 
-The last rows time :func:`descent.run.minimize_many` with 4 optimizers x 200
+The last table times :func:`descent.run.minimize_many` with 4 optimizers x 200
 steps on a 2-D problem (one slider move of an explorer) against 4 separate
-``minimize`` calls.
+``minimize`` calls, and splits it into the loop itself (run with optimizers
+that do nothing) and the 800 ``optimizer.update`` calls.
 
 Usage::
 
@@ -179,9 +180,29 @@ def side_by_side_rows(problem, repeat: int) -> list[dict]:
         np.testing.assert_array_equal(many[name].points, minimize(problem, x0, opt, steps).points)
     t_many = per_call(lambda: minimize_many(problem, x0, optimizers(), steps), repeat, number=5)
     t_sep = per_call(lambda: [minimize(problem, x0, o, steps) for o in optimizers().values()], repeat, number=5)
+    # the split: the loop with optimizers that do nothing, and the optimizers' update calls alone
+    t_loop = per_call(lambda: minimize_many(problem, x0, {k: _NoOp() for k in "abcd"}, steps), repeat, number=5)
+    x, t_upd = np.array([-1.0, 1.5]), 0.0
+    g = problem.grad(x)
+    for opt in optimizers().values():
+        state = opt.init(x)
+        for _ in range(2):
+            _, state = opt.update(x, g, state)
+        t_upd += per_call(lambda: opt.update(x, g, state), repeat)
     return [{"runs": 1, "optimizer": "4 side by side", "steps": steps,
              "minimize_many_ms": 1e3 * t_many, "separate_minimize_ms": 1e3 * t_sep,
-             "speedup": t_sep / t_many}]
+             "speedup": t_sep / t_many, "loop_with_noop_optimizers_ms": 1e3 * t_loop,
+             "optimizer_updates_ms": 1e3 * t_upd * steps}]
+
+
+class _NoOp:
+    """An optimizer that leaves the point where it is: what the loop costs without the updates."""
+
+    def init(self, params):
+        return 0
+
+    def update(self, params, grads, state):
+        return params, state
 
 
 def main(argv: list[str] | None = None) -> None:
