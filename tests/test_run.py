@@ -91,6 +91,11 @@ def test_steps_to_batch_uses_none_like_diverged_at(quad):
     assert at[1] is None and at[2] is None and isinstance(at[0], int)
     assert traj.diverged_at[:2] == [None, None] and isinstance(traj.diverged_at[2], int)
     assert at[0] == int(np.argmax(traj.losses[:, 0] <= 1e-6))
+    raw = traj.steps_to(1e-6, missing=-1)  # for vectorized code, like divergence_steps
+    assert raw.dtype.kind == "i" and raw.tolist() == [at[0], -1, -1]
+    assert minimize(quad, np.ones(2), SGD(lr=0.1), 10).steps_to(1e-6, missing=-1) == -1
+    with pytest.raises(TypeError, match="missing must be None or an int"):
+        traj.steps_to(1e-6, missing=np.nan)
     grid = minimize(quad, np.ones((2, 3, 2)), SGD(lr=np.full((2, 3, 1), 0.1)), 100)
     assert grid.steps_to(1e-6) == [[at[0]] * 3] * 2
     assert grid.summary((1, 2), tol=1e-6).endswith(f"at step {at[0]}")

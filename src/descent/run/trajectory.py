@@ -92,13 +92,18 @@ class Trajectory:
         f = self.avg_losses[-1]
         return float(f) if np.ndim(f) == 0 else f
 
-    def steps_to(self, tol: float, *, averaged: bool = False) -> Any:
+    def steps_to(self, tol: float, *, averaged: bool = False, missing: int | None = None) -> Any:
         """First step at which ``loss - min_value <= tol``, ``None`` where never.
 
         Like :attr:`diverged_at`: an ``int``/``None`` for a single run, a nested
         list of them for a batch. ``averaged=True`` reads :attr:`avg_losses`.
+        For vectorized code pass an int ``missing`` (e.g. ``-1``, as in
+        :attr:`divergence_steps`): the result is then an int ndarray of the
+        batch's shape (an ``int`` for a single run) with ``missing`` where never.
         """
         tol = check_in_range("tol", tol, 0.0, None, low_open=True, allow_array=False)
+        if missing is not None and (isinstance(missing, (bool, np.bool_)) or not isinstance(missing, (int, np.integer))):
+            raise TypeError(f"missing must be None or an int; got {missing!r}")
         if np.isnan(self.min_value):
             raise ValueError("steps_to needs a problem with a known min_value")
         losses = self.losses
@@ -108,7 +113,11 @@ class Trajectory:
             losses = self.avg_losses
         with np.errstate(invalid="ignore"):
             hit = (losses - self.min_value) <= tol
-        return _none_where_negative(np.where(hit.any(axis=0), hit.argmax(axis=0), -1))
+        first = np.where(hit.any(axis=0), hit.argmax(axis=0), -1)
+        if missing is None:
+            return _none_where_negative(first)
+        first = np.where(first < 0, missing, first)
+        return int(first) if first.ndim == 0 else first
 
     def _check_index(self, index: Any) -> tuple:
         shape = self.batch_shape
