@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/run.py                     # sweeps, latency, training, update (quick settings)
+    python benchmarks/run.py                     # sweeps, overhead, latency, training, update (quick settings)
     python benchmarks/run.py sweeps latency      # a subset
     python benchmarks/run.py --full training     # more points or repeats
     python benchmarks/run.py build               # book build and test times (minutes; not in the default set)
@@ -24,12 +24,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 BENCHMARKS = {  # name -> module, in the order they run
     "sweeps": "sweeps",
+    "overhead": "minimize_overhead",
     "latency": "latency",
     "training": "training",
     "update": "update_cost",
     "build": "build_time",
 }
-DEFAULT = ("sweeps", "latency", "training", "update")
+DEFAULT = ("sweeps", "overhead", "latency", "training", "update")
 
 
 def main(argv: list[str] | None = None) -> None:
