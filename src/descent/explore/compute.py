@@ -193,7 +193,7 @@ def words(name: str, traj: Trajectory, tol: float | None) -> str:
     text = f"{name}: final loss {float(med[-1] + (0 if np.isnan(traj.min_value) else traj.min_value)):.3g} " \
            f"after {traj.steps} steps"
     if tol is not None and np.isfinite(traj.min_value):
-        s = np.asarray(traj.steps_to(tol))
+        s = np.asarray(traj.steps_to(tol, missing=-1))
         s = np.where(s >= 0, s, np.iinfo(np.int64).max)
         k = int(np.sort(s)[(S - 1) // 2])
         text += (f"; within {tol:g} of the minimum at step {k}" if k != np.iinfo(np.int64).max
