@@ -16,6 +16,7 @@ from descent.schedules import (
     CosineWarmRestarts,
     Exponential,
     InverseTime,
+    Linear,
     MultiStep,
     OneCycle,
     Schedule,
@@ -35,6 +36,8 @@ EXAMPLES = [
     OneCycle(0.1, total_steps=40, three_phase=True, anneal_strategy="linear"),
     Warmup(CosineAnnealing(0.1, T_max=20), warmup_steps=5, start_factor=0.2),
     Warmup(MultiStep(0.1, milestones=[2]), warmup_steps=0),
+    Linear(0.1, start_factor=1.0, end_factor=0.0, total_iters=30),
+    Linear(0.1),
 ]
 IDS = [repr(s) for s in EXAMPLES]
 N = 40  # every example is defined on 0..N-1
@@ -341,3 +344,42 @@ def test_valid_edge_values_are_accepted():
     assert Warmup(Constant(0.1), 3, start_factor=1.0).values(4).tolist() == [0.1] * 4
     assert OneCycle(0.1, 2, pct_start=0.6).values(2).shape == (2,)
     assert OneCycle(0.1, 10, pct_start=0.5, three_phase=True).values(10).shape == (10,)
+
+
+# --- Linear (torch LinearLR) -------------------------------------------------------------
+
+
+def test_linear_closed_form_and_torch_recursion():
+    # torch's LinearLR: lr_t = lr_{t-1} * (1 + (f1 - f0) / (T f0 + (t - 1)(f1 - f0))) for 1 <= t <= T
+    lr, f0, f1, T = 0.3, 0.25, 0.9, 7
+    s = Linear(lr, start_factor=f0, end_factor=f1, total_iters=T)
+    rec = [lr * f0]
+    for t in range(1, 12):
+        prev = rec[-1]
+        rec.append(prev if t > T else prev * (1 + (f1 - f0) / (T * f0 + (t - 1) * (f1 - f0))))
+    np.testing.assert_allclose(s.values(12), rec, rtol=1e-12)
+
+
+def test_linear_decay_to_zero():
+    s = Linear(2.0, start_factor=1.0, end_factor=0.0, total_iters=10)
+    v = s.values(12)
+    assert v[0] == 2.0 and v[10] == 0.0 and v[11] == 0.0
+    np.testing.assert_allclose(np.diff(v[:11]), -0.2, rtol=1e-12)
+    # its T rates sum to lr (T + 1) / 2: half the area of a constant rate, like a cosine
+    assert math.isclose(v[:10].sum(), 2.0 * 11 / 2)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(start_factor=0.0), r"start_factor must be in \(0, 1\]; got 0.0"),
+        (dict(start_factor=1.5), r"start_factor must be in \(0, 1\]; got 1.5"),
+        (dict(end_factor=-0.1), r"end_factor must be in \[0, 1\]; got -0.1"),
+        (dict(total_iters=0), r"total_iters"),
+        (dict(lr=-1.0), r"lr must be"),
+    ],
+)
+def test_linear_rejects_bad_arguments(kwargs, message):
+    args = dict(lr=0.1, start_factor=0.5, end_factor=1.0, total_iters=3) | kwargs
+    with pytest.raises(ValueError, match=message):
+        Linear(**args)

@@ -32,7 +32,7 @@ from ._validation import check_in_range, check_int
 
 __all__ = [
     "Schedule", "Constant", "StepDecay", "MultiStep", "Exponential", "InverseTime",
-    "CosineAnnealing", "CosineWarmRestarts", "Warmup", "OneCycle",
+    "CosineAnnealing", "CosineWarmRestarts", "Warmup", "OneCycle", "Linear",
 ]
 
 
@@ -541,3 +541,51 @@ class OneCycle(Schedule):
         steps = _steps(t)
         out = np.asarray(self._interpolate(steps, (3, 4)), dtype=np.float64)
         return float(out) if out.ndim == 0 else out
+
+
+@dataclass(frozen=True, repr=False)
+class Linear(Schedule):
+    r"""Linear interpolation of the rate's factor, then constant (torch ``LinearLR``).
+
+    With f_0 = ``start_factor``, f_1 = ``end_factor`` and T = ``total_iters``,
+
+    .. math:: s(t) = \eta \Bigl(f_0 + (f_1 - f_0) \frac{\min(t, T)}{T}\Bigr),
+
+    the closed form of torch's recursive ``LinearLR``. ``Linear(lr, 1.0, 0.0,
+    T)`` is *linear decay to zero* over a run of T updates (s(T) = 0, so the
+    last of T updates uses s(T - 1) = η/T); ``Linear(lr, f, 1.0, W)`` is a
+    linear warm-up.
+
+    Parameters
+    ----------
+    lr : float
+        η, the base rate, finite and >= 0.
+    start_factor : float
+        f_0, in (0, 1] (torch's range).
+    end_factor : float
+        f_1, in [0, 1].
+    total_iters : int
+        T, the number of updates of the ramp, >= 1.
+
+    Examples
+    --------
+    >>> Linear(1.0, start_factor=1.0, end_factor=0.0, total_iters=4).values(6)
+    array([1.  , 0.75, 0.5 , 0.25, 0.  , 0.  ])
+    """
+
+    lr: float
+    start_factor: float = 1.0 / 3.0
+    end_factor: float = 1.0
+    total_iters: int = 5
+
+    def __post_init__(self) -> None:
+        f0 = check_in_range(
+            "start_factor", self.start_factor, 0, 1, low_open=True, high_open=False, allow_array=False
+        )
+        f1 = check_in_range("end_factor", self.end_factor, 0, 1, high_open=False, allow_array=False)
+        _set(self, lr=_lr("lr", self.lr), start_factor=f0, end_factor=f1)
+        _set(self, total_iters=check_int("total_iters", self.total_iters, low=1))
+
+    def _evaluate(self, t: np.ndarray) -> np.ndarray:
+        frac = np.minimum(t, self.total_iters) / self.total_iters
+        return self.lr * (self.start_factor + (self.end_factor - self.start_factor) * frac)

@@ -34,6 +34,7 @@ InverseTime         LambdaLR(lambda t: 1 / (1 + decay * t) ** power)
 CosineAnnealing     CosineAnnealingLR(T_max, eta_min)
 CosineWarmRestarts  CosineAnnealingWarmRestarts(T_0, T_mult, eta_min)
 OneCycle            OneCycleLR(max_lr, total_steps, ...) with the same names
+Linear              LinearLR(start_factor, end_factor, total_iters)
 Warmup(inner, W, f) SequentialLR([LinearLR(start_factor=f, total_iters=W),
                     <inner as above>], milestones=[W])
 ==================  =========================================================
@@ -151,6 +152,16 @@ CASES: list[tuple[str, dict, int]] = [
         _spec("Warmup", schedule=_spec("CosineAnnealing", lr=0.1, T_max=20, eta_min=0.01), warmup_steps=1, start_factor=0.5),
         30,
     ),
+    ("linear-torch-defaults", _spec("Linear", lr=0.05), 10),
+    ("linear-to-zero", _spec("Linear", lr=0.1, start_factor=1.0, end_factor=0.0, total_iters=20), 30),
+    ("linear-ramp-partial", _spec("Linear", lr=0.5, start_factor=0.25, end_factor=0.9, total_iters=7), 12),
+    ("linear-one-iter", _spec("Linear", lr=0.2, start_factor=0.5, end_factor=0.1, total_iters=1), 5),
+    (
+        "warmup-linear-to-zero",
+        _spec("Warmup", schedule=_spec("Linear", lr=0.1, start_factor=1.0, end_factor=0.0, total_iters=15),
+              warmup_steps=5, start_factor=0.2),
+        25,
+    ),
     (
         "warmup-0-steps",
         _spec("Warmup", schedule=_spec("Exponential", lr=0.1, gamma=0.9), warmup_steps=0, start_factor=0.1),
@@ -187,6 +198,11 @@ def _build(spec: dict, opt: torch.optim.Optimizer) -> sch.LRScheduler:
         )
     if name == "OneCycle":
         return sch.OneCycleLR(opt, **kw)
+    if name == "Linear":
+        return sch.LinearLR(
+            opt, start_factor=kw.get("start_factor", 1.0 / 3.0), end_factor=kw.get("end_factor", 1.0),
+            total_iters=kw.get("total_iters", 5),
+        )
     if name == "Warmup":
         w = kw["warmup_steps"]
         ramp = sch.LinearLR(opt, start_factor=kw["start_factor"], total_iters=w)
