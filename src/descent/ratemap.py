@@ -163,7 +163,7 @@ class RateMapExplorer(BaseExplorer):
         spec = control_spec("kappa", self.controls["kappa"], self.controls["kappa"].grid(), self.kappa)
         spec["label"] = "κ"
         panel = Panel(Axis(0.0, LR_MAX, "learning rate η (units of 1/L)"), Axis(0.0, 1.0, "momentum β"))
-        shade = [viz.OKABE_ITO[i % len(viz.OKABE_ITO)] for i in (4, 5, 1, 2, 3, 6)]
+        shade = [viz.OKABE_ITO[i] for i in (4, 5, 2, 0, 3, 1)]   # orange .. vermillion: fast .. slow
         items = [{"name": f"ρ = {lv:g}" if lv < 1 else "ρ = 1 (stability edge)",
                   "color": shade[i] if lv < 1 else "#555555", "dash": None if lv < 1 else "5 3",
                   "deps": ["kappa"], "series": [(0, "line")]} for i, lv in enumerate(LEVELS)]
