@@ -88,7 +88,9 @@ def test_radam_rectifier_matches_the_library_radam():
         steps = -np.diff(af.run_stream(RAdam(lr=1.0, betas=(0.9, b2), eps=0.0), np.zeros(1), np.ones((T, 1))), axis=0)[:, 0]
         r = af.radam_rectifier(np.arange(1, T + 1), b2)
         expected = np.where(np.isnan(r), 1.0, r)
-        np.testing.assert_allclose(steps, expected, rtol=1e-12)
+        # rho_t - 4 cancels about 3 digits near rho_t = 5 (rho_inf = 1999): two evaluation orders of the
+        # rectifier differ by ~1e-12 relative there, so the tolerance is 1e-10
+        np.testing.assert_allclose(steps, expected, rtol=1e-10)
 
 
 def test_radam_rho_limits_and_threshold():

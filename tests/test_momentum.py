@@ -167,16 +167,37 @@ def test_worst_case_chain_matches_dense_quadratic():
 
 
 def test_rate_map_explorer_static_and_live():
+    import base64
+    import json
+    import zlib
+
     ex = mom.RateMapExplorer([2.0, 10.0, 100.0], resolution=30)
+    assert ex.kappa == pytest.approx(10.0)
     html = ex.static_html()
     assert "http:" not in html and "https:" not in html and 'alt="Heavy-ball rate map' in html
+    assert "<input" not in html and "DescentExplorer.mount" in html            # the page's own script
+    payload = json.loads(html.split('class="dx-payload">')[1].split("</script>")[0].replace("<\\/", "</"))
+    (ctl,) = payload["controls"]
+    assert ctl["label"] == "κ" and ctl["values"] == [2.0, 10.0, 100.0] and ctl["index"] == 1
+    words = json.loads(zlib.decompress(base64.b64decode(payload["words"])))
+    names = [it["name"] for it in payload["items"]]
+    opt = words[names.index("optimum (Polyak)")]
+    p = mom.optimal_heavy_ball(1.0, 1.0 / 100.0)
+    assert f"({p.lr:.3g}, {p.momentum:.3g})" in opt[2][0]                  # one line per book kappa
+    edge = words[names.index("ρ = 0.9")]
+    assert edge[0][0] != edge[2][0]                                            # the map changes with kappa
     bundle = ex._repr_mimebundle_()
     assert {"text/plain", "text/html"} <= set(bundle)
     w = ex.widget
-    slider = w.children[0]
+    slider, image, label = w.children
+    before = image.value
     slider.value = 100.0
-    assert ex.kappa == pytest.approx(100.0) and "κ = 100" in w.children[2].value
-    assert len(w.children[1].value) > 1000                     # a PNG was rendered
+    assert ex.kappa == pytest.approx(100.0) and "κ = 100" in label.value and ex.summary in label.value
+    assert len(image.value) > 1000 and image.value != before                    # a new PNG was rendered
+    ex.update(kappa=1e6)                                                       # clamped to the slider's range
+    assert ex.kappa == pytest.approx(100.0)
+    with pytest.raises(ValueError):
+        ex.update(lr=1.0)
     with pytest.raises(ValueError):
         mom.RateMapExplorer([10.0])
     with pytest.raises(ValueError):
