@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from ._validation import check_float_array, check_in_range, check_int, check_real
-from .landscapes import LogisticRegression, Quadratic
+from .landscapes import LogisticRegression, Quadratic, _check_rng
 
 __all__ = [
     "sparse_logistic",
@@ -41,14 +41,6 @@ __all__ = [
     "track",
     "RotatedAxes",
 ]
-
-
-def _check_rng(rng: Any) -> np.random.Generator:
-    if rng is None:
-        return np.random.default_rng(0)
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator or None; got {type(rng).__name__}")
-    return rng
 
 
 # ------------------------------------------------------------------ sparse data
