@@ -106,8 +106,9 @@ def _free_port() -> int:
 class LabServer:
     """`jupyter lab` in its own process group, with a private profile, over a copy of chapters/."""
 
-    def __init__(self, base: Path):
+    def __init__(self, base: Path, disabled_extensions: tuple[str, ...] = ()):
         self.base = base
+        self.disabled_extensions = disabled_extensions
         self.root = base / "root"
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -123,6 +124,11 @@ class LabServer:
             path = settings / pkg / f"{name}.jupyterlab-settings"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(values))
+        if self.disabled_extensions:  # to show that a check fails without an extension
+            labconfig = self.base / "config" / "labconfig"
+            labconfig.mkdir(parents=True)
+            (labconfig / "page_config.json").write_text(
+                json.dumps({"disabledExtensions": {e: True for e in self.disabled_extensions}}))
         env = dict(os.environ)
         env.update(
             JUPYTERLAB_SETTINGS_DIR=str(settings),
@@ -309,8 +315,10 @@ def pytest_sessionfinish(session, exitstatus):
     finally:
         sys.path.pop(0)
     meta = provenance(**_versions(),
-                      what="key press (ArrowRight on a focused slider) to the first animation frame with changed "
-                           "figure pixels (paint) and to the change of the words (words), in headless Chromium",
+                      what="from the keydown of ArrowRight on a focused slider to the moment the figure's pixels change "
+                           "(paint: ipympl's drawImage onto the visible canvas, or the PNG widget's image load, "
+                           "confirmed by a pixel check at the next animation frame) and to the change of the "
+                           "words below it (words: a MutationObserver), in headless Chromium",
                       visits="; ".join(f"{nb}: {n} run(s), {k} with a blank figure" for nb, (k, n) in blank.items()),
                       suite_seconds=f"{sum(v.seconds for v in visits):.0f}")
     if rows:

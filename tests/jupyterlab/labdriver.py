@@ -15,13 +15,18 @@ elements a reader sees.
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-CHECKS = ("untrusted_view", "markdown", "drawn", "slider", "errors")
+CHECKS = ("untrusted_view", "markdown", "drawn", "slider", "errors", "glossary")
+# jupyterlab-myst renders one notebook at a time, so a {term} role pointing into
+# book/glossary.md has no target there; it still shows the term, as a link, and logs
+# this console error (jupyterlab-myst issue #218, project-wide cross references).
+_UNRESOLVED_TERM = re.compile(r"^Cross reference target was not found: term-.*$")
 
 # A figure counts as drawn when at most this share of its pixels is transparent
 # (the blank figure of issue 16 was >= 98% transparent), and it has axes (dark
@@ -210,10 +215,29 @@ _ARM_JS = """
   const handle = s.node.querySelector('.noUi-handle');
   handle.focus();
   const fig = p.figure;
-  const sig = () => fig.tagName === 'CANVAS' ? window.__lab.stats(fig).hash : (fig.complete ? fig.src : '');
-  const before = {sig: sig(), words: p.words ? p.words.innerText : '', readout: s.readout ? s.readout.innerText : ''};
-  const rt = {done: false, t0: null, paint: null, words: null, slider: s.label, before, focused: document.activeElement === handle};
+  // Cheap signature of what the figure shows: every 4th pixel of the canvas, or the image's src.
+  const sig = () => {
+    if (fig.tagName !== 'CANVAS') return fig.complete ? fig.src : '';
+    const d = new Uint32Array(fig.getContext('2d').getImageData(0, 0, fig.width, fig.height).data.buffer);
+    let h = 0;
+    for (let i = 0; i < d.length; i += 4) h = (Math.imul(h, 31) + d[i]) | 0;
+    return h;
+  };
+  const before = {sig: sig(), words: p.words ? p.words.innerText : ''};
+  const rt = {done: false, t0: null, paint: null, words: null, slider: s.label, drawnAt: null};
   window.__rt = rt;
+  // ipympl paints a frame with drawImage on the view's canvas: note when, check the pixels at the next frame.
+  if (fig.tagName === 'CANVAS') {
+    const ctx = fig.getContext('2d');
+    if (!ctx.__timed) {
+      const orig = ctx.drawImage.bind(ctx);
+      ctx.drawImage = (...args) => { const r = orig(...args); if (window.__rt) window.__rt.drawnAt = performance.now(); return r; };
+      ctx.__timed = true;
+    }
+  } else if (!fig.__timed) {
+    fig.addEventListener('load', () => { if (window.__rt) window.__rt.drawnAt = performance.now(); });
+    fig.__timed = true;
+  }
   const finish = () => { if (rt.paint !== null && rt.words !== null) { rt.done = true; obs.disconnect(); } };
   const obs = new MutationObserver(() => {
     if (rt.t0 !== null && rt.words === null && p.words && p.words.innerText !== before.words) {
@@ -223,13 +247,17 @@ _ARM_JS = """
   if (p.words) obs.observe(p.words, {subtree: true, childList: true, characterData: true});
   const poll = () => {
     if (rt.done || rt.abandon) return;
-    if (rt.paint === null && sig() !== before.sig) { rt.paint = performance.now() - rt.t0; finish(); }
+    if (rt.paint === null && rt.drawnAt !== null) {
+      const at = rt.drawnAt;
+      rt.drawnAt = null;
+      if (sig() !== before.sig) { rt.paint = at - rt.t0; finish(); }
+    }
     requestAnimationFrame(poll);
   };
-  window.addEventListener('keydown', (ev) => {
-    if (rt.t0 === null) { rt.t0 = performance.now(); requestAnimationFrame(poll); }
+  window.addEventListener('keydown', () => {
+    if (rt.t0 === null) { rt.t0 = performance.now(); rt.drawnAt = null; requestAnimationFrame(poll); }
   }, {capture: true, once: true});
-  return {slider: s.label, focused: rt.focused, readout: before.readout};
+  return {slider: s.label, focused: document.activeElement === handle};
 }
 """
 
@@ -382,7 +410,13 @@ def visit(context, server, notebook: Path, run: int, *, presses: int = 4) -> Vis
         for c in CHECKS:
             v.problems[c].append(f"could not complete the visit: {exc!r}"[:2000])
     finally:
-        v.problems["errors"] += list(dict.fromkeys(v.console))
+        for msg in dict.fromkeys(v.console):
+            body = msg.removeprefix("console error: ")
+            lines = [ln for ln in body.splitlines() if ln.strip()]
+            if lines and all(_UNRESOLVED_TERM.match(ln) for ln in lines):
+                v.problems["glossary"].append(msg)
+            else:
+                v.problems["errors"].append(msg)
         page.close()
         server.shutdown_kernels()
         v.seconds = time.monotonic() - started

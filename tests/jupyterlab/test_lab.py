@@ -48,6 +48,18 @@ def test_myst_renders(seen, visit_key):
     _assert_none(seen.problems["markdown"], f"{seen.notebook} markdown")
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "jupyterlab-myst renders one notebook at a time: a {term} role into book/glossary.md shows the term "
+    "as a link but logs 'Cross reference target was not found: term-...' (jupyterlab-myst issue #218)"))
+def test_glossary_terms_resolve(seen, visit_key):
+    """{term} roles resolve in JupyterLab (today they log a console error each; see the xfail reason)."""
+    if visit_key[1] > 1:
+        pytest.skip("checked on the first run of this chapter")
+    if "{term}`" not in (CHAPTERS / visit_key[0]).read_text():
+        pytest.skip("no {term} role in this chapter")
+    _assert_none(seen.problems["glossary"], f"{seen.notebook} glossary references")
+
+
 def test_every_explorer_figure_is_drawn(seen):
     """After Run All: each explorer figure has axes and contour or curves, and is not mostly transparent."""
     _assert_none(seen.problems["drawn"], f"{seen.notebook} run {seen.run} after Run All")
@@ -59,5 +71,9 @@ def test_slider_changes_pixels_and_words(seen):
 
 
 def test_no_error_traceback_or_console_error(seen):
-    """No 'Error displaying widget', no error or stderr output, no console error, no uncaught exception."""
+    """No 'Error displaying widget', no error or stderr output, no console error, no uncaught exception.
+
+    The one exception, jupyterlab-myst's unresolved {term} message, is tested (and expected to fail)
+    on its own in test_glossary_terms_resolve.
+    """
     _assert_none(seen.problems["errors"], f"{seen.notebook} run {seen.run}")
