@@ -212,3 +212,31 @@ def test_steps_slider_in_the_book_shows_prefixes_of_the_same_runs():
     full = minimize(q, np.ones(2), SGD(lr=0.15), 40)
     short = minimize(q, np.ones(2), SGD(lr=0.15), 7)
     np.testing.assert_array_equal(truncate(full, 7).points, short.points)
+
+
+def test_live_canvas_sends_complete_frames_only():
+    # the blank-figure fix: every frame ipympl sends is a full PNG of the whole canvas, never a diff
+    import io
+
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    from descent.explore.base import ipympl_canvas
+    from descent.explore.frames import fast_png
+
+    fig = plt.figure(figsize=(2, 1.5), dpi=50)
+    fig.add_subplot().plot([0, 1], [1, 0])
+    canvas = ipympl_canvas(fig)
+    if canvas is None:
+        pytest.skip("ipympl is not installed")
+    canvas.draw()
+    canvas._png_is_old = True
+    png = canvas.get_diff_image()
+    assert canvas._current_image_mode == "full"
+    img = np.asarray(Image.open(io.BytesIO(png)))
+    px = np.asarray(canvas.get_renderer().buffer_rgba())
+    np.testing.assert_array_equal(img, px[..., :img.shape[2]])
+    assert canvas.get_diff_image() is None          # nothing new to send
+    with pytest.raises(ValueError, match="uint8 array of shape"):
+        fast_png(np.zeros((3, 3, 4)))
+    plt.close(fig)

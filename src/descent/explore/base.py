@@ -30,6 +30,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from .frames import complete_frames
 from .controls import Choice, Slider, Toggle, label
 
 __all__ = ["LiveAndStatic", "BaseExplorer", "make_widget", "ipympl_canvas"]
@@ -125,6 +126,7 @@ def ipympl_canvas(fig: Any) -> Any:
     canvas.header_visible = False
     canvas.footer_visible = False
     canvas.toolbar_position = "left"
+    complete_frames(canvas)  # never diff frames: see descent.explore.frames
     return canvas
 
 
