@@ -148,3 +148,209 @@ def test_scaler_validation(kw, match):
         P.LossScaler(**kw)
     with pytest.raises(TypeError, match="scaler"):
         P.dynamic_scale_loss(SGD(), scaler=2.0)
+
+
+# ------------------------------------------------------------ mixed precision
+from descent.nn import MLP  # noqa: E402
+from descent.optim import OPTIMIZERS, buffers, clip_grad_norm, master_weights  # noqa: E402
+
+
+def _data(n=64, d=6, c=3, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)).astype(np.float32)
+    return X, rng.integers(0, c, size=n)
+
+
+def _model(dtype=np.float32, seed=1):
+    return MLP([6, 16, 3], rng=np.random.default_rng(seed), dtype=dtype)
+
+
+def _split(X, y, sizes):
+    cuts = np.cumsum(sizes)[:-1]
+    return list(zip(np.split(X, cuts), np.split(y, cuts)))
+
+
+@pytest.mark.parametrize("sizes", [[16, 16, 16, 16], [10, 20, 34], [64]])
+def test_accumulation_float32_equals_one_large_batch(sizes):
+    X, y = _data()
+    ref = _model()
+    loss_ref, g_ref = ref.loss_and_grads(X, y)
+    mp = P.MixedPrecision(Adam(lr=1e-2), compute_dtype=np.float32)
+    model = _model()
+    st = mp.init(model)
+    acc, loss = mp.grads(model, st, _split(X, y, sizes))
+    assert loss == pytest.approx(loss_ref, rel=1e-6)
+    for k in g_ref:
+        assert acc[k].dtype == np.float32
+        np.testing.assert_allclose(acc[k], g_ref[k], rtol=1e-5, atol=1e-7)
+    st2, info = mp.step(model, st, _split(X, y, sizes))
+    p_ref, _ = Adam(lr=1e-2).update(ref.params(), g_ref, Adam(lr=1e-2).init(ref.params()))
+    for k in p_ref:
+        np.testing.assert_allclose(st2.master[k], p_ref[k], rtol=1e-5, atol=1e-6)
+        np.testing.assert_array_equal(model.params()[k], st2.master[k])
+    assert st2.step == 1 and not info["skipped"]
+
+
+def test_mean_of_means_is_wrong_for_unequal_micro_batches():
+    X, y = _data()
+    _, g_ref = _model().loss_and_grads(X, y)
+    parts = [_model().loss_and_grads(x, t)[1]["0.W"].copy() for x, t in _split(X, y, [10, 54])]
+    naive_sum = sum(parts)                       # sum of micro-batch means: about k times too large
+    naive_mean = sum(parts) / len(parts)         # mean of means: wrong weights for unequal sizes
+    assert not np.allclose(naive_sum, g_ref["0.W"], rtol=1e-3)
+    assert not np.allclose(naive_mean, g_ref["0.W"], rtol=1e-3)
+    weighted = parts[0] * (10 / 64) + parts[1] * (54 / 64)
+    np.testing.assert_allclose(weighted, g_ref["0.W"], rtol=1e-5, atol=1e-7)
+
+
+def test_clipping_sees_the_accumulated_gradient():
+    X, y = _data()
+    ref = _model()
+    _, g_ref = ref.loss_and_grads(X, y)
+    full_norm = float(np.sqrt(sum(np.sum(v.astype(np.float64) ** 2) for v in g_ref.values())))
+    c = full_norm / 3
+    g_clip, _ = clip_grad_norm(g_ref, c)
+    p_ref, _ = SGD(lr=0.1).update(ref.params(), g_clip, SGD(lr=0.1).init(ref.params()))
+    mp = P.MixedPrecision(SGD(lr=0.1), compute_dtype=np.float32, max_norm=c)
+    model = _model()
+    st, info = mp.step(model, mp.init(model), _split(X, y, [16] * 4))
+    assert info["grad_norm"] == pytest.approx(full_norm, rel=1e-5)
+    for k in p_ref:
+        np.testing.assert_allclose(st.master[k], p_ref[k], rtol=1e-5, atol=1e-6)
+    # clipping each micro-batch instead gives another step
+    per = [clip_grad_norm(_model().loss_and_grads(x, t)[1], c)[0] for x, t in _split(X, y, [16] * 4)]
+    wrong = {k: sum(g[k] for g in per) / 4 for k in g_ref}
+    assert not all(np.allclose(wrong[k], g_clip[k], rtol=1e-3) for k in g_ref)
+
+
+class _SmallMSE:
+    """A loss with a small weight, kept in float32 (as autocast keeps losses): 1e-7 * MSE."""
+
+    w = 1e-7
+
+    def forward(self, pred, target):
+        self.d = pred.astype(np.float32) - target.astype(np.float32)
+        return float(self.w * np.mean(self.d ** 2))
+
+    def backward(self):
+        return np.float32(2 * self.w / self.d.size) * self.d
+
+
+def test_float16_without_scaling_flushes_gradients_to_zero_and_scaling_fixes_it():
+    rng = np.random.default_rng(0)
+    X, T = rng.normal(size=(64, 6)).astype(np.float32), rng.normal(size=(64, 3)).astype(np.float32)
+    _, g32 = _model().loss_and_grads(X, T, _SmallMSE())
+    assert all(np.count_nonzero(v) == v.size for v in g32.values())
+    assert max(np.abs(v).max() for v in g32.values()) < 1e-6
+    g16 = {}
+    for scaler in (None, P.LossScaler(dynamic=False)):
+        mp = P.MixedPrecision(SGD(lr=0.1), scaler=scaler, loss=_SmallMSE())
+        model = _model()
+        acc, _ = mp.grads(model, mp.init(model), [(X, T)])
+        g16[scaler is None], _ = P.unscale(acc, 1.0 if scaler is None else scaler.init_scale)
+    unscaled, scaled = g16[True], g16[False]
+    for k in g32:   # dL/df ~ 3e-9 is below float16's smallest subnormal 6e-8: nothing survives
+        assert np.count_nonzero(unscaled[k]) == 0, k
+        rel = np.linalg.norm(scaled[k] - g32[k]) / np.linalg.norm(g32[k])
+        assert rel < 1e-2, (k, rel)                         # 2**16 brings them back into range
+
+
+def test_overflow_skips_the_step_and_backs_off():
+    X, y = _data()
+    mp = P.MixedPrecision(SGD(lr=0.1), scaler=P.LossScaler(init_scale=2.0 ** 40))
+    model = _model()
+    st0 = mp.init(model)
+    st, info = mp.step(model, st0, [(X, y)])
+    assert info["skipped"] and st.step == 0 and st.scaler.scale == 2.0 ** 39 and st.scaler.skipped == 1
+    for k in st.master:
+        np.testing.assert_array_equal(st.master[k], st0.master[k])
+    for _ in range(30):                                    # backs off until the step goes through
+        st, info = mp.step(model, st, [(X, y)])
+        if not info["skipped"]:
+            break
+    assert not info["skipped"] and st.step == 1 and np.isfinite(info["grad_norm"])
+
+
+def test_mixed_float16_training_tracks_float32():
+    X, y = _data(n=128)
+    losses = {}
+    for dt in (np.float16, np.float32):
+        mp = P.MixedPrecision(SGD(lr=0.2), scaler=P.LossScaler(), compute_dtype=dt)
+        model = _model()
+        st = mp.init(model)
+        for _ in range(20):
+            st, info = mp.step(model, st, _split(X, y, [64, 64]))
+        losses[dt] = info["loss"]
+        assert all(v.dtype == np.float32 for v in st.master.values())
+        assert all(v.dtype == dt for v in model.params().values())
+    assert abs(losses[np.float16] - losses[np.float32]) < 1e-2
+
+
+def test_mixed_precision_validation():
+    with pytest.raises(TypeError, match="compute_dtype"):
+        P.MixedPrecision(SGD(), compute_dtype="bfloat16")
+    with pytest.raises(TypeError, match="scaler"):
+        P.MixedPrecision(SGD(), scaler=1.0)
+    with pytest.raises(ValueError, match="max_norm"):
+        P.MixedPrecision(SGD(), max_norm=0.0)
+    mp = P.MixedPrecision(SGD())
+    model = _model()
+    with pytest.raises(ValueError, match="batches"):
+        mp.step(model, mp.init(model), [])
+
+
+@pytest.mark.parametrize("cls", OPTIMIZERS, ids=lambda c: c.__name__)
+def test_optimizers_in_float32_stay_float32(cls):
+    p = {"w": np.ones((3, 2), np.float32), "b": np.zeros(2, np.float32)}
+    g = {"w": np.full((3, 2), 0.1, np.float32), "b": np.full(2, -0.2, np.float32)}
+    opt = cls()
+    st = opt.init(p)
+    for _ in range(2):
+        p, st = opt.update(p, g, st)
+    assert all(v.dtype == np.float32 for v in p.values())
+    for buf in buffers(st).values():
+        assert all(v.dtype == np.float32 for v in (buf.values() if isinstance(buf, dict) else [buf]))
+
+
+# ---------------------------------------------------------------------- memory
+def test_bytes_per_param_hand_counts():
+    assert P.bytes_per_param(Adam())["total"] == 4 + 4 + 8
+    mixed = P.bytes_per_param(Adam(), "float16", master=True)
+    assert (mixed["weights"], mixed["grads"], mixed["master"], mixed["optimizer"]) == (2, 2, 4, 8)
+    assert mixed["total"] == 16                            # mixed precision does not halve Adam's memory
+    assert P.bytes_per_param(SGD())["total"] == 8
+    assert P.bytes_per_param(SGD(momentum=0.9))["total"] == 12
+    assert P.bytes_per_param(SGD(momentum=0.9), "bfloat16", master=True)["total"] == 2 + 2 + 4 + 4
+    assert P.bytes_per_param(Adam(state_dtype=ml_dtypes.bfloat16))["optimizer"] == 4
+
+
+def _gpu_memory():
+    path = Path(__file__).parents[1] / "benchmarks" / "results" / "gpu_memory.csv"
+    rows = [line.split(",") for line in path.read_text().splitlines() if line and not line.startswith("#")]
+    return [dict(zip(rows[0], r)) for r in rows[1:]]
+
+
+def test_bytes_per_param_match_torch_measurements():
+    opts = {"SGD": SGD(), "SGD momentum": SGD(momentum=0.9), "Adam": Adam()}
+    rows = _gpu_memory()
+    assert len(rows) == 6
+    for r in rows:   # torch keeps the state in the parameters' dtype, as descent.optim does
+        c = P.bytes_per_param(opts[r["optimizer"]], r["param_dtype"])
+        assert c["total"] == float(r["bytes_per_param_total"]), r
+        assert c["optimizer"] == float(r["bytes_per_param_state"]), r
+
+
+def test_zero_stages():
+    c = P.bytes_per_param(Adam(), "float16", master=True)
+    psi, n = 7e9, 64
+    assert P.zero_bytes_per_param(c, n, 0) * psi == 16 * psi
+    assert P.zero_bytes_per_param(c, n, 1) == pytest.approx(4 + 12 / n)
+    assert P.zero_bytes_per_param(c, n, 2) == pytest.approx(2 + 14 / n)
+    assert P.zero_bytes_per_param(c, n, 3) == pytest.approx(16 / n)
+    assert P.zero_bytes_per_param(c, 1, 3) == 16
+    with pytest.raises(ValueError, match="stage"):
+        P.zero_bytes_per_param(c, n, 4)
+    with pytest.raises(ValueError, match="n_devices"):
+        P.zero_bytes_per_param(c, 0, 1)
+    with pytest.raises(TypeError, match="counts"):
+        P.zero_bytes_per_param({"w": 1}, 2, 1)

@@ -9,7 +9,7 @@ Four parts, each usable alone:
 - **Loss scaling.** :class:`LossScaler` is ``torch.amp.GradScaler``'s state
   machine as pure functions (``init`` / ``update``); :func:`dynamic_scale_loss`
   wraps any :mod:`descent.optim` optimizer with it.
-- **Mixed precision.** :func:`mixed_step` runs one step of a
+- **Mixed precision.** :class:`MixedPrecision` runs one step of a
   :class:`descent.nn.MLP` in float16 on float32 master weights, with gradient
   accumulation over micro-batches and global-norm clipping.
 - **Memory.** :func:`bytes_per_param` counts weights, gradients and optimizer
@@ -31,7 +31,7 @@ from .optim.wrappers import _Wrapper
 
 __all__ = ["FORMATS", "as_dtype", "format_info", "formats", "round_to", "stochastic_round",
            "LossScaler", "ScalerState", "unscale", "all_finite", "dynamic_scale_loss",
-           "MixedState", "mixed_init", "mixed_step", "bytes_per_param", "zero_bytes_per_param"]
+           "MixedState", "MixedPrecision", "bytes_per_param", "zero_bytes_per_param"]
 
 #: The formats of the chapter, widest first.
 FORMATS = ("float32", "float16", "bfloat16", "float8_e4m3fn", "float8_e5m2")
@@ -293,3 +293,176 @@ def dynamic_scale_loss(opt: Any, scaler: LossScaler | None = None) -> DynamicSca
     ([1.0, 1.0], 32768.0, 1)
     """
     return DynamicScaleLoss(opt, LossScaler() if scaler is None else scaler)
+
+
+# ---------------------------------------------------------- mixed-precision step
+class MixedState(NamedTuple):
+    step: int                   # optimizer steps taken (skipped ones not counted)
+    master: Params              # float32 master weights
+    opt_state: Any              # the optimizer's state for the master weights
+    scaler: ScalerState | None  # the loss scaler's state (None: no scaling)
+
+
+class MixedPrecision:
+    r"""Mixed-precision training of a :class:`descent.nn.MLP`: float16 compute, float32 masters.
+
+    One call of :meth:`step` on micro-batches :math:`B_1, \dots, B_k` of
+    sizes :math:`n_j` (:math:`N = \sum_j n_j`) does:
+
+    1. copy the master weights :math:`\theta^{32}` into the model in ``compute_dtype``;
+    2. for each micro-batch, the forward and backward pass in ``compute_dtype`` on
+       the scaled, weighted loss :math:`s\,\tfrac{n_j}{N} L_j` (:math:`L_j` the
+       micro-batch mean; the factor multiplies :math:`\partial L_j/\partial f` in
+       float32 before it is rounded to ``compute_dtype``, as autocast keeps the
+       loss in float32), adding each gradient into a float32 sum
+       :math:`G = s \sum_j \tfrac{n_j}{N} \nabla L_j`, which is :math:`s` times the
+       gradient of the mean loss over all :math:`N` examples, whatever the sizes;
+    3. unscale, :math:`g = G / s`; if any entry is inf or NaN, skip the step
+       (the scaler backs off);
+    4. clip the *accumulated* gradient by its global norm (``max_norm``), so the
+       cap applies to the gradient of the whole batch, not to each micro-batch;
+    5. the optimizer step on :math:`\theta^{32}`, and the scaler's update.
+
+    Parameters
+    ----------
+    opt : descent.optim optimizer
+    scaler : LossScaler or None, default None
+        None: no loss scaling (:math:`s = 1`; non-finite steps are still skipped).
+    compute_dtype : float16 or float32, default float16
+        The dtype of the forward and backward pass (``descent.nn`` layers
+        compute in float16/32/64; bfloat16 is not supported by them).
+    max_norm : float > 0 or None, default None
+    loss : "cross_entropy", "mse" or a loss object, default "cross_entropy"
+    """
+
+    def __init__(self, opt: Any, scaler: LossScaler | None = None, compute_dtype: Any = np.float16,
+                 max_norm: float | None = None, loss: Any = "cross_entropy") -> None:
+        if not all(hasattr(opt, m) for m in ("init", "update")):
+            raise TypeError(f"opt must be a descent.optim optimizer; got {type(opt).__name__}")
+        if scaler is not None and not isinstance(scaler, LossScaler):
+            raise TypeError(f"scaler must be a LossScaler or None; got {type(scaler).__name__}")
+        dt = np.dtype(compute_dtype) if not isinstance(compute_dtype, str) else as_dtype(compute_dtype)
+        if dt not in (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)):
+            raise TypeError(f"compute_dtype must be float16, float32 or float64 (descent.nn layers); got {dt}")
+        self.opt, self.scaler, self.compute_dtype = opt, scaler, dt
+        self.max_norm = None if max_norm is None else check_in_range(
+            "max_norm", max_norm, 0.0, None, low_open=True, allow_array=False)
+        from .nn import _get_loss
+        _get_loss(loss)
+        self.loss = loss
+
+    def init(self, model: Any) -> MixedState:
+        """Master weights (float32 copies of ``model``'s parameters), the optimizer's and the scaler's state."""
+        master = {k: np.array(v, dtype=np.float32) for k, v in model.params().items()}
+        model.set_params({k: v.astype(self.compute_dtype) for k, v in master.items()})
+        return MixedState(0, master, self.opt.init(master), None if self.scaler is None else self.scaler.init())
+
+    def grads(self, model: Any, state: MixedState, batches: Sequence[tuple[Any, Any]]) -> tuple[Params, float]:
+        r"""Steps 1-2: the accumulated *scaled* float32 gradient :math:`G` and the mean loss."""
+        from .nn import _get_loss
+        if not isinstance(state, MixedState):
+            raise TypeError(f"state must be a MixedState from init; got {type(state).__name__}")
+        batches = list(batches)
+        if not batches or not all(isinstance(b, tuple) and len(b) == 2 for b in batches):
+            raise ValueError("batches must be a non-empty sequence of (x, y) pairs")
+        sizes = [len(x) for x, _ in batches]
+        if min(sizes) < 1:
+            raise ValueError(f"every micro-batch must hold at least one example; got sizes {sizes}")
+        total, cdt = sum(sizes), self.compute_dtype
+        s = 1.0 if state.scaler is None else state.scaler.scale
+        model.set_params({k: v.astype(cdt) for k, v in state.master.items()})
+        acc = {k: np.zeros_like(v) for k, v in state.master.items()}
+        mean_loss = 0.0
+        for (x, y), n in zip(batches, sizes):
+            loss = _get_loss(self.loss)
+            y = np.asarray(y)
+            value = loss.forward(model.forward(np.asarray(x).astype(cdt)),
+                                 y if y.dtype.kind in "iu" else y.astype(cdt))
+            mean_loss += value * n / total
+            with np.errstate(over="ignore", invalid="ignore"):  # an overflow is found in step 3
+                d = np.asarray(loss.backward(), np.float32) * np.float32(s * n / total)
+                model.backward(d.astype(cdt), input_grad=False)
+            for k, g in model.grads().items():
+                acc[k] += g.astype(np.float32)
+        return acc, mean_loss
+
+    def step(self, model: Any, state: MixedState, batches: Sequence[tuple[Any, Any]]) -> tuple[MixedState, dict]:
+        """One training step on the union of ``batches``; returns the new state and a record.
+
+        The record holds ``loss`` (mean over all examples, in ``compute_dtype``),
+        ``grad_norm`` (of the unscaled accumulated gradient, before clipping;
+        inf or nan when skipped), ``scale`` (used) and ``skipped``.
+        """
+        acc, mean_loss = self.grads(model, state, batches)
+        s = 1.0 if state.scaler is None else state.scaler.scale
+        g, finite = unscale(acc, s)
+        norm = float(np.sqrt(sum(float(np.sum(np.square(x, dtype=np.float64))) for x in g.values())))
+        info = {"loss": mean_loss, "grad_norm": norm, "scale": s, "skipped": not finite}
+        sc = state.scaler if self.scaler is None else self.scaler.update(state.scaler, not finite)
+        if not finite:
+            return state._replace(scaler=sc), info
+        if self.max_norm is not None:
+            g, _ = clip_grad_norm(g, self.max_norm)
+        master, opt_state = self.opt.update(state.master, g, state.opt_state)
+        model.set_params({k: v.astype(self.compute_dtype) for k, v in master.items()})
+        return MixedState(state.step + 1, master, opt_state, sc), info
+
+
+# ---------------------------------------------------------------------- memory
+def bytes_per_param(opt: Any, param_dtype: Any = "float32", master: bool = False) -> dict[str, float]:
+    r"""Bytes per parameter of training with ``opt``, read from its own ``init``.
+
+    Weights and gradients take the parameters' itemsize each; the optimizer's
+    buffers are those :func:`descent.optim.buffers` lists for a state built on
+    parameters of ``param_dtype``. With ``master=True`` the state is that of
+    :func:`descent.optim.master_weights` (a float32 copy, the optimizer's
+    buffers in float32). For Adam,
+
+    .. math::
+
+        \text{float32: } 4 + 4 + 8 = 16, \qquad
+        \text{mixed (float16 + masters): } 2 + 2 + (4 + 8) = 16,
+
+    the :math:`2\Psi + 2\Psi + K\Psi` with :math:`K = 12` of Rajbhandari et al. (2020).
+
+    >>> from descent.optim import Adam
+    >>> bytes_per_param(Adam(), "float16", master=True)
+    {'weights': 2.0, 'grads': 2.0, 'master': 4.0, 'optimizer': 8.0, 'total': 16.0}
+    """
+    from .optim import master_weights
+    dt = as_dtype(param_dtype)
+    if not all(hasattr(opt, m) for m in ("init", "update")):
+        raise TypeError(f"opt must be a descent.optim optimizer; got {type(opt).__name__}")
+    n = 1024
+    params = np.zeros(n, dtype=dt)
+    state = master_weights(opt).init(params) if master else opt.init(params)
+    per = {name: sum(x.nbytes for x in leaves(name, buf)[1]) / n for name, buf in buffers(state).items()}
+    out = {"weights": float(dt.itemsize), "grads": float(dt.itemsize), "master": per.pop("master", 0.0),
+           "optimizer": float(sum(per.values()))}
+    out["total"] = out["weights"] + out["grads"] + out["master"] + out["optimizer"]
+    return out
+
+
+def zero_bytes_per_param(counts: dict[str, float], n_devices: int, stage: int) -> float:
+    r"""Bytes per parameter held by each of ``n_devices`` under ZeRO ``stage`` 0-3.
+
+    Stage 1 partitions the optimizer state (master weights included), stage 2
+    also the gradients, stage 3 also the weights (Rajbhandari et al., 2020):
+
+    .. math::
+
+        P_0 = w + g + o, \quad P_1 = w + g + \frac{o}{N}, \quad
+        P_2 = w + \frac{g + o}{N}, \quad P_3 = \frac{w + g + o}{N},
+
+    with :math:`o` = master + optimizer bytes from :func:`bytes_per_param`.
+
+    >>> c = {"weights": 2.0, "grads": 2.0, "master": 4.0, "optimizer": 8.0}
+    >>> [zero_bytes_per_param(c, 64, s) for s in range(4)]
+    [16.0, 4.1875, 2.21875, 0.25]
+    """
+    if not isinstance(counts, dict) or not {"weights", "grads", "optimizer"} <= set(counts):
+        raise TypeError("counts must be a dict from bytes_per_param (weights, grads, master, optimizer)")
+    n = check_int("n_devices", n_devices, 1)
+    stage = check_int("stage", stage, 0, 3)
+    w, g, o = counts["weights"], counts["grads"], counts.get("master", 0.0) + counts["optimizer"]
+    return [w + g + o, w + g + o / n, w + (g + o) / n, (w + g + o) / n][stage]
