@@ -354,3 +354,22 @@ def test_zero_stages():
         P.zero_bytes_per_param(c, 0, 1)
     with pytest.raises(TypeError, match="counts"):
         P.zero_bytes_per_param({"w": 1}, 2, 1)
+
+
+def test_dynamic_scaling_composes_with_master_weights_and_accumulation():
+    from descent.optim import accumulate
+    opt = P.dynamic_scale_loss(accumulate(master_weights(SGD(lr=0.5, momentum=0.9)), 2),
+                               P.LossScaler(init_scale=1024.0, growth_interval=1000))
+    p = np.ones(4, np.float16)
+    st = opt.init(p)
+    assert sorted(buffers(st)) == ["grad_sum", "master", "momentum_buffer"]
+    g = np.full(4, 1e-3)                                   # 1e-3 * 1024 is exact enough in float16
+    for _ in range(4):
+        p, st = opt.update(p, (g * st.scaler.scale).astype(np.float16), st)
+    assert p.dtype == np.float16 and st.inner.inner.master.dtype == np.float32
+    # two real SGD-momentum steps on the float32 masters with gradient 1e-3
+    ref, st_ref = np.ones(4, np.float32), SGD(lr=0.5, momentum=0.9).init(np.ones(4, np.float32))
+    for _ in range(2):
+        ref, st_ref = SGD(lr=0.5, momentum=0.9).update(ref, np.full(4, 1e-3, np.float32), st_ref)
+    np.testing.assert_allclose(st.inner.inner.master, ref, rtol=1e-6)
+    np.testing.assert_array_equal(p, ref.astype(np.float16))
