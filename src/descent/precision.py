@@ -26,8 +26,8 @@ import numpy as np
 
 from ._validation import check_in_range, check_int
 from .optim import buffers, clip_grad_norm
-from .optim._tree import Params, leaves, match, rebuild
-from .optim.wrappers import _Wrapper
+from .optim._tree import Params, leaves
+from .optim.wrappers import _Wrapper, unscale_grads
 
 __all__ = ["FORMATS", "as_dtype", "format_info", "formats", "round_to", "stochastic_round",
            "LossScaler", "ScalerState", "unscale", "all_finite", "dynamic_scale_loss",
@@ -170,9 +170,7 @@ def unscale(grads: Params, scale: float) -> tuple[Params, bool]:
     gradient's dtype once, as ``GradScaler.unscale_`` does.
     """
     scale = check_in_range("scale", scale, 0.0, None, low_open=True, allow_array=False)
-    keys, gl = leaves("grads", grads)
-    out = [g * g.dtype.type(1.0 / scale) for g in gl]
-    return rebuild(keys, out), all_finite(rebuild(keys, out))
+    return unscale_grads(grads, grads, scale)
 
 
 class LossScaler:
@@ -263,8 +261,7 @@ class DynamicScaleLoss(_Wrapper):
     def _run(self, method: str, params: Any, grads: Any, state: DynamicScaleLossState, extra: dict):
         if not isinstance(state, DynamicScaleLossState):
             raise TypeError(f"state must come from init; got {type(state).__name__}")
-        match(params, grads)
-        g, finite = unscale(grads, state.scaler.scale)
+        g, finite = unscale_grads(params, grads, state.scaler.scale)
         inner = state.inner
         if finite:
             params, inner = getattr(self.inner, method)(params, g, inner, **extra)
