@@ -330,6 +330,19 @@ class MixedPrecision:
         compute in float16/32/64; bfloat16 is not supported by them).
     max_norm : float > 0 or None, default None
     loss : "cross_entropy", "mse" or a loss object, default "cross_entropy"
+
+    Example
+    -------
+    >>> from descent.nn import MLP
+    >>> from descent.optim import SGD
+    >>> rng = np.random.default_rng(0)
+    >>> model = MLP([4, 8, 3], rng=rng)
+    >>> mp = MixedPrecision(SGD(lr=0.1), scaler=LossScaler(), max_norm=1.0)
+    >>> state = mp.init(model)
+    >>> X, y = rng.normal(size=(32, 4)), rng.integers(0, 3, 32)
+    >>> state, info = mp.step(model, state, [(X[:16], y[:16]), (X[16:], y[16:])])  # 2 micro-batches
+    >>> state.step, info["skipped"], model.params()["0.W"].dtype, state.master["0.W"].dtype
+    (1, False, dtype('float16'), dtype('float32'))
     """
 
     def __init__(self, opt: Any, scaler: LossScaler | None = None, compute_dtype: Any = np.float16,
