@@ -226,6 +226,18 @@ class ScaleLossState(NamedTuple):
     BUFFERS = ()
 
 
+def unscale_grads(params: Any, grads: Any, scale: float) -> tuple[Any, bool]:
+    r"""Gradients of ``scale * loss`` unscaled, :math:`g \cdot (1/s)`, and whether all are finite.
+
+    :math:`1/s` is rounded to each gradient's dtype once, as ``GradScaler.unscale_``
+    does (exact for a power of two). Shared by :func:`scale_loss` and
+    :func:`descent.precision.dynamic_scale_loss`.
+    """
+    keys, _, gl = match(params, grads)
+    g = [x * x.dtype.type(1.0 / scale) for x in gl]
+    return rebuild(keys, g), all(bool(np.all(np.isfinite(x))) for x in g)
+
+
 class ScaleLoss(_Wrapper):
     """See :func:`scale_loss`."""
 
@@ -237,11 +249,10 @@ class ScaleLoss(_Wrapper):
         return ScaleLossState(0, 0, self.inner.init(params))
 
     def _run(self, method: str, params: Any, grads: Any, state: ScaleLossState, extra: dict):
-        keys, _, gl = match(params, grads)
-        g = [x / self.scale for x in gl]
-        if not all(np.all(np.isfinite(x)) for x in g):
+        g, finite = unscale_grads(params, grads, self.scale)
+        if not finite:
             return params, state._replace(step=state.step + 1, skipped=state.skipped + 1)
-        params, inner = getattr(self.inner, method)(params, rebuild(keys, g), state.inner, **extra)
+        params, inner = getattr(self.inner, method)(params, g, state.inner, **extra)
         return params, ScaleLossState(state.step + 1, state.skipped, inner)
 
     def update(self, params: Params, grads: Params, state: ScaleLossState, **extra: Any):
