@@ -16,7 +16,15 @@ Modules, one per concept:
 - :mod:`descent.viz`         one look for every figure
 - :mod:`descent.explore`     explorers: live sliders in JupyterLab, kernel-free sliders in the book
                              (``descent.widgets`` re-exports them for old imports)
+- :mod:`descent.momentum`    heavy-ball and Nesterov analysis: per-eigencomponent rates, rate maps, counterexamples
+- :mod:`descent.ratemap`     the momentum rate-map explorer
+- :mod:`descent.adaptive`    problems and measurements for Adagrad, RMSProp and Adadelta
+- :mod:`descent.adam_family` bias correction, step bounds, AMSGrad's counterexample, RAdam's rectifier
+- :mod:`descent.lr_range`    the learning-rate range test
+- :mod:`descent.precision`   number formats, stochastic rounding, loss scaling, mixed-precision steps, memory
+- :mod:`descent.exercises`   exercise checks that cannot be bypassed (``forbid``, ``spy``, ``agree``)
 - :mod:`descent.student`     the student edition of the notebooks (``python -m descent.student``)
+- :mod:`descent.course`      nbgrader metadata and the course folder (``python -m descent.course``)
 """
 
 __version__ = "0.1.0"
