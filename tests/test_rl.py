@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from descent.rl import discounted_returns, gae
+from descent.rl import discounted_returns, gae, ppo_clip_objective, softmax_logprob_grad
 
 
 def test_returns_hand_case():
@@ -29,3 +29,23 @@ def test_rejects_gamma_lambda_out_of_range(bad):
 def test_rejects_mismatched_shapes():
     with pytest.raises(ValueError, match="shape"):
         gae([1.0, 2.0], [0.0], 0.9, 0.9)
+
+
+def test_score_function_matches_exact_bandit_gradient():
+    theta, q = np.array([0.3, -0.2, 0.5]), np.array([1.0, 2.0, -1.0])
+    J = lambda th: float(np.exp(th - th.max()) @ q / np.exp(th - th.max()).sum())
+    pi = np.exp(theta) / np.exp(theta).sum()
+    score = sum(pi[a] * q[a] * softmax_logprob_grad(theta, a)[1] for a in range(3))
+    h = 1e-6
+    fd = np.array([(J(theta + h * e) - J(theta - h * e)) / (2 * h) for e in np.eye(3)])
+    np.testing.assert_allclose(score, fd, atol=1e-8)
+
+
+def test_ppo_clip_gradient_matches_finite_differences():
+    rho = np.array([0.5, 0.9, 1.1, 1.3, 0.7, 1.25])
+    adv = np.array([1.0, -2.0, 0.5, -1.0, -0.5, 2.0])
+    L, g = ppo_clip_objective(rho, adv, 0.2)
+    np.testing.assert_allclose(L, np.mean(np.minimum(rho * adv, np.clip(rho, 0.8, 1.2) * adv)))
+    h = 1e-7
+    fd = np.array([(ppo_clip_objective(rho + h * e, adv, 0.2)[0] - ppo_clip_objective(rho - h * e, adv, 0.2)[0]) / (2 * h) for e in np.eye(6)])
+    np.testing.assert_allclose(g, fd, atol=1e-6)

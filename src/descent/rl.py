@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["discounted_returns", "gae"]
+__all__ = ["discounted_returns", "gae", "softmax_logprob_grad", "ppo_clip_objective"]
 
 
 def _check_unit(name: str, value: Any) -> float:
@@ -78,3 +78,49 @@ def gae(rewards: Any, values: Any, gamma: float, lam: float, last_value: float =
         acc = delta[t] + gamma * lam * acc
         out[t] = acc
     return out
+
+
+def softmax_logprob_grad(logits: Any, action: int) -> tuple[float, np.ndarray]:
+    r"""Log-probability of ``action`` under :math:`\pi = \mathrm{softmax}(\theta)` and its score.
+
+    :math:`\nabla_\theta \log \pi(a) = e_a - \pi` (tabular softmax, one state).
+
+    Examples
+    --------
+    >>> lp, g = softmax_logprob_grad([0.0, 0.0], 1)
+    >>> round(lp, 4), g.tolist()
+    (-0.6931, [-0.5, 0.5])
+    """
+    z = _check_1d("logits", logits)
+    if isinstance(action, bool) or not isinstance(action, (int, np.integer)) or not 0 <= action < z.size:
+        raise ValueError(f"action must be an integer in [0, {z.size - 1}], got {action!r}")
+    z = z - z.max()
+    logp = z - np.log(np.exp(z).sum())
+    g = -np.exp(logp)
+    g[action] += 1.0
+    return float(logp[action]), g
+
+
+def ppo_clip_objective(ratio: Any, advantages: Any, eps: float) -> tuple[float, np.ndarray]:
+    r"""PPO's clipped surrogate and its gradient with respect to the ratios.
+
+    :math:`L = \frac1N\sum_t \min(\rho_t \hat A_t, \mathrm{clip}(\rho_t, 1-\epsilon, 1+\epsilon) \hat A_t)`;
+    :math:`\partial L/\partial\rho_t = \hat A_t/N` where the unclipped term is the minimum, else 0.
+
+    Examples
+    --------
+    >>> L, g = ppo_clip_objective([1.5, 0.5], [1.0, 1.0], 0.2)
+    >>> round(L, 6), g.tolist()
+    (0.85, [0.0, 0.5])
+    """
+    rho = _check_1d("ratio", ratio)
+    adv = _check_1d("advantages", advantages)
+    if rho.shape != adv.shape:
+        raise ValueError(f"advantages must have the shape of ratio {rho.shape}, got {adv.shape}")
+    if not 0.0 < float(eps) < 1.0:
+        raise ValueError(f"eps must lie in (0, 1), got {eps}")
+    unclipped = rho * adv
+    clipped = np.clip(rho, 1.0 - eps, 1.0 + eps) * adv
+    n = rho.size
+    grad = np.where(unclipped <= clipped, adv, 0.0) / n
+    return float(np.minimum(unclipped, clipped).mean()), grad
