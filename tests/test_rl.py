@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from descent.rl import discounted_returns, gae, ppo_clip_objective, softmax_logprob_grad
+from descent.rl import check_discrete_space, discounted_returns, gae, ppo_clip_objective, softmax_logprob_grad
 
 
 def test_returns_hand_case():
@@ -49,3 +49,10 @@ def test_ppo_clip_gradient_matches_finite_differences():
     h = 1e-7
     fd = np.array([(ppo_clip_objective(rho + h * e, adv, 0.2)[0] - ppo_clip_objective(rho - h * e, adv, 0.2)[0]) / (2 * h) for e in np.eye(6)])
     np.testing.assert_allclose(g, fd, atol=1e-6)
+
+
+def test_continuous_action_space_rejected():
+    import gymnasium as gym
+    assert check_discrete_space(gym.make("CartPole-v1").action_space) == 2
+    with pytest.raises(TypeError, match="Discrete"):
+        check_discrete_space(gym.make("Pendulum-v1").action_space)

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["discounted_returns", "gae", "softmax_logprob_grad", "ppo_clip_objective"]
+__all__ = ["discounted_returns", "gae", "softmax_logprob_grad", "ppo_clip_objective", "check_discrete_space"]
 
 
 def _check_unit(name: str, value: Any) -> float:
@@ -124,3 +124,21 @@ def ppo_clip_objective(ratio: Any, advantages: Any, eps: float) -> tuple[float, 
     n = rho.size
     grad = np.where(unclipped <= clipped, adv, 0.0) / n
     return float(np.minimum(unclipped, clipped).mean()), grad
+
+
+def check_discrete_space(space: Any) -> int:
+    """Number of actions of a Gymnasium ``Discrete`` action space; anything else is rejected.
+
+    Examples
+    --------
+    >>> import gymnasium as gym
+    >>> check_discrete_space(gym.spaces.Discrete(2))
+    2
+    """
+    import gymnasium as gym
+
+    if not isinstance(space, gym.spaces.Discrete):
+        raise TypeError(
+            f"a discrete softmax policy needs a gymnasium.spaces.Discrete action space; got {space!r}"
+        )
+    return int(space.n)
