@@ -250,3 +250,13 @@ def test_with_library_landscapes():
     assert art.line.get_xydata().shape == (61, 2)
     cs = viz.contour(landscapes.Saddle(), resolution=30)
     assert cs.levels[0] < 0
+
+
+def test_table_markdown_and_bad_rows():
+    md = viz.table(["a", "b"], [[1, "x"], [2.5, "y"]]).data.splitlines()
+    assert md == ["| a | b |", "| ---: | ---: |", "| 1 | x |", "| 2.5 | y |"]
+    assert viz.table(["a"], [["1"]], align="left").data.splitlines()[1] == "| --- |"
+    with pytest.raises(ValueError, match="rows\\[0\\] has 1 cells"):
+        viz.table(["a", "b"], [["1"]])
+    with pytest.raises(ValueError, match="align"):
+        viz.table(["a"], [["1"]], align="centre")

@@ -57,6 +57,7 @@ from matplotlib.lines import Line2D
 from ._validation import check_int
 
 __all__ = [
+    "table",
     "OKABE_ITO",
     "LINESTYLES",
     "MARKERS",
@@ -608,3 +609,40 @@ def small_multiples(
         if sharex and above >= 0:
             flat[above].xaxis.set_tick_params(labelbottom=True)
     return fig, flat[:n]
+
+
+def table(header: Sequence[Any], rows: Sequence[Sequence[Any]], align: str = "right") -> Any:
+    """A small Markdown table from a header and rows of already formatted cells.
+
+    The chapters' one way to show a few numbers (never a raw array).
+
+    Parameters
+    ----------
+    header : sequence of str
+    rows : sequence of sequences, each as long as ``header``; cells are shown with ``str``
+    align : {"right", "left"}, default "right"
+
+    Returns
+    -------
+    IPython.display.Markdown
+
+    Examples
+    --------
+    >>> print(table(["η", "loss"], [["0.1", "0.25"]]).data)
+    | η | loss |
+    | ---: | ---: |
+    | 0.1 | 0.25 |
+    """
+    from IPython.display import Markdown
+
+    if align not in ("right", "left"):
+        raise ValueError(f"align must be 'right' or 'left'; got {align!r}")
+    header = [str(h) for h in header]
+    rows = [list(r) for r in rows]
+    for i, r in enumerate(rows):
+        if len(r) != len(header):
+            raise ValueError(f"rows[{i}] has {len(r)} cells; the header has {len(header)}")
+    rule = " ---: |" if align == "right" else " --- |"
+    lines = ["| " + " | ".join(header) + " |", "|" + rule * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return Markdown("\n".join(lines))
