@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import bookchecks
+from headless import chromium_context
 from builtbook import (
     HTML_ROOT,
     NOT_BUILT,
@@ -27,16 +28,6 @@ from builtbook import (
     screenshot_stem,
 )
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 
 def pytest_generate_tests(metafunc):
@@ -75,25 +66,10 @@ def book_server(html_root):
 @pytest.fixture(scope="session")
 def browser_context(tmp_path_factory):
     """One headless Chromium with a fresh profile; outside hosts blocked (and still recorded)."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} not found: apt-get install chromium (never `playwright install`)", pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")),
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 800},
-            service_workers="block",
-        )
-        context.set_default_timeout(30000)
+    with chromium_context(tmp_path_factory.mktemp("chromium-profile"), width=1280, height=800,
+                          timeout_ms=30000) as context:
         bookchecks.block_offsite(context)
-        try:
-            yield context
-        finally:
-            context.close()
+        yield context
 
 
 @pytest.fixture(scope="session")

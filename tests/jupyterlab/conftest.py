@@ -26,22 +26,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from headless import CHROMIUM, chromium_context
 
 _HERE = Path(__file__).resolve().parent
 REPO = _HERE.parents[1]
 CHAPTERS = REPO / "chapters"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--disable-renderer-backgrounding",
-    "--disable-background-timer-throttling",
-]
+# Lab kernels keep running in tabs the test is not looking at: no background throttling.
+LAB_CHROMIUM_ARGS = ["--disable-renderer-backgrounding", "--disable-background-timer-throttling"]
 # Settings of the temporary JupyterLab profile: plugin id -> values.
 LAB_SETTINGS = {
     # no "Would you like to receive official Jupyter news?" pop-up, no update check
@@ -226,20 +217,8 @@ def lab_server(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def lab_browser(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} not found: apt-get install chromium (never `playwright install`)", pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")),
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1400, "height": 1000},
-            service_workers="block",
-        )
-        context.set_default_timeout(60000)
+    with chromium_context(tmp_path_factory.mktemp("chromium-profile"), width=1400, height=1000,
+                          timeout_ms=60000, extra_args=LAB_CHROMIUM_ARGS) as context:
 
         def handle(route):
             from urllib.parse import urlsplit
@@ -251,10 +230,7 @@ def lab_browser(tmp_path_factory):
                 route.continue_()
 
         context.route("**/*", handle)
-        try:
-            yield context
-        finally:
-            context.close()
+        yield context
 
 
 # --------------------------------------------------------------------------
