@@ -16,7 +16,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from descent.explore import Choice, Slider, Toggle, explore_profiles  # noqa: E402
+from descent.explore import Choice, Slider, Toggle, explore, explore_profiles  # noqa: E402
 from descent.explore.compute import _fallback, run_many, seed_stats, words  # noqa: E402
 from descent.explore.controls import as_control, limit, valid_range  # noqa: E402
 from descent.explore.static import GAP, Axis, Panel, StaticFigure, script  # noqa: E402
@@ -240,3 +240,18 @@ def test_live_canvas_sends_complete_frames_only():
     with pytest.raises(ValueError, match="uint8 array of shape"):
         fast_png(np.zeros((3, 3, 4)))
     plt.close(fig)
+
+
+def test_loss_panel_limits_can_be_given_and_are_checked():
+    problem = Quadratic(np.diag([1.0, 10.0, 100.0]))
+    default = explore(problem, [SGD], x0=np.ones(3), steps=10, backend="png")
+    given = explore(problem, [SGD], x0=np.ones(3), steps=10, backend="png", ylim=(1e-6, 1e4))
+    assert default.ylim[1] < 1e4
+    assert given.ylim == (1e-6, 1e4, True)
+    assert given._panels.ax_loss.get_ylim() == pytest.approx((1e-6, 1e4))
+    with pytest.raises(ValueError, match="low must be > 0"):
+        explore(problem, [SGD], x0=np.ones(3), ylim=(0.0, 1.0), backend="png")
+    with pytest.raises(ValueError, match="low < high"):
+        explore(problem, [SGD], x0=np.ones(3), ylim=(1.0, 1e-3), backend="png")
+    with pytest.raises(TypeError, match="pair"):
+        explore(problem, [SGD], x0=np.ones(3), ylim=1.0, backend="png")

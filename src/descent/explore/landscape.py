@@ -76,7 +76,8 @@ class Explorer(BaseExplorer):
 
     def __init__(self, problem: Any, factories: dict[str, _Factory], x0: np.ndarray,
                  specs: dict[str, Slider], hyper: tuple[str, ...], *, tol: float | None,
-                 title: str | None, seeds: list[int], backend: str, continuous_update: bool) -> None:
+                 title: str | None, seeds: list[int], backend: str, continuous_update: bool,
+                 ylim: tuple[float, float] | None = None) -> None:
         import ipywidgets as w
 
         self.problem, self._factories = problem, factories
@@ -91,6 +92,8 @@ class Explorer(BaseExplorer):
         self.checkboxes = {n: w.Checkbox(value=True, description=n, indent=False,
                                          layout=w.Layout(width="auto")) for n in self.names}
         self.ylim = loss_limits(problem, x0, tol)
+        if ylim is not None:
+            self.ylim = (float(ylim[0]), float(ylim[1]), self.ylim[2])
         nseeds = len(seeds) if "batch_size" in specs else 1
         with mpl.rc_context(viz.style_rc() | {"font.size": 10, "axes.labelsize": 10, "xtick.labelsize": 9,
                                              "ytick.labelsize": 9}):
@@ -432,6 +435,7 @@ def explore(
     backend: str = "auto",
     continuous_update: bool = True,
     static_mode: str | None = None,
+    ylim: tuple[float, float] | None = None,
 ) -> Explorer:
     r"""Build an explorer: sliders over hyperparameters, paths and loss curves of several optimizers.
 
@@ -474,6 +478,12 @@ def explore(
     backend : {"auto", "ipympl", "png"}
     continuous_update : bool, default True
     static_mode : ignored (kept for old calls)
+    ylim : (low, high), optional
+        Limits of the loss panel (of :math:`L - L^\star` when the problem knows
+        :math:`L^\star`, then on a log axis, so ``0 < low < high``). By default they
+        come from the landscape: the plotting box for 1-D and 2-D problems, the
+        start alone in higher dimensions, where a run that climbs above the
+        start leaves the panel.
 
     Returns
     -------
@@ -566,5 +576,19 @@ def explore(
             if not 1 <= len(vals) <= 16:
                 raise ValueError(f"static must give 1 to 16 values per slider; got {len(vals)} for {key!r}")
             specs[key] = replace(specs[key], static=tuple(vals), book=True)
+    if ylim is not None:
+        ylim = _check_ylim(ylim, log=np.isfinite(float(getattr(problem, "min_value", np.nan))))
     return Explorer(problem, factories, x0, specs, tuple(hyper), tol=tol, title=title, seeds=seeds,
-                    backend=backend, continuous_update=continuous_update)
+                    backend=backend, continuous_update=continuous_update, ylim=ylim)
+
+
+def _check_ylim(ylim: Any, *, log: bool) -> tuple[float, float]:
+    try:
+        low, high = (float(v) for v in ylim)
+    except (TypeError, ValueError):
+        raise TypeError(f"ylim must be a pair (low, high) of numbers; got {ylim!r}") from None
+    if not (np.isfinite(low) and np.isfinite(high) and low < high):
+        raise ValueError(f"ylim must be finite with low < high; got {ylim!r}")
+    if log and low <= 0:
+        raise ValueError(f"ylim is on a log axis of L - L* here, so low must be > 0; got {ylim!r}")
+    return low, high
