@@ -224,7 +224,7 @@ class NAdam(Optimizer):
     #: The cheat sheet's row (book/cheatsheet.ipynb): the rule at the default flags, in the
     #: book's notation (book/notation.md), and a typical use.
     CHEATSHEET = {
-        "rule": r"\mu_t = \beta_1(1 - \tfrac12 0.96^{t\psi}),\ \Pi_t = \textstyle\prod_{s \le t}\mu_s;\ m_t, v_t \text{ as Adam};\ \theta_t = \theta_{t-1} - \eta_t\Big(\frac{1-\mu_t}{1-\Pi_t}\, g_t + \frac{\mu_{t+1}}{1-\Pi_t\mu_{t+1}}\, m_t\Big) / \big(\sqrt{\hat v_t} + \varepsilon\big)",
+        "rule": r"\mu_t = \beta_1(1 - \tfrac12\, 0.96^{t\psi}),\ \Pi_t = \textstyle\prod_{s \le t}\mu_s;\ m_t, v_t \text{ as Adam};\ \theta_t = \theta_{t-1} - \eta_t\Big(\frac{1-\mu_t}{1-\Pi_t}\, g_t + \frac{\mu_{t+1}}{1-\Pi_t\mu_{t+1}}\, m_t\Big) / \big(\sqrt{\hat v_t} + \varepsilon\big)",
         "use": "Adam with a Nesterov look-ahead and a slow momentum warm-up; a drop-in alternative to Adam",
     }
 
