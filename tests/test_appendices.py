@@ -121,6 +121,15 @@ def test_cheatsheet_check_can_fail():
     with pytest.raises(ValueError, match="must not contain"):
         cheatsheet_rows([Piped])
 
+    class NeedsArgument(Adam):
+        CHEATSHEET = {"rule": "x", "use": "y"}
+
+        def __init__(self, k):
+            super().__init__()
+
+    with pytest.raises(TypeError, match=r"NeedsArgument\(\)\.init"):
+        cheatsheet_rows([NeedsArgument])
+
 
 def test_cheatsheet_reads_defaults_and_state_from_the_code():
     rows = {r["name"]: r for r in cheatsheet_rows()}

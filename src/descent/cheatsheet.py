@@ -100,7 +100,11 @@ def state_buffers(cls: type) -> tuple[tuple[str, ...], float, int]:
     from descent.optim import buffers
 
     theta = np.zeros(SAMPLE_SHAPE)
-    held = buffers(cls().init(theta))
+    try:
+        held = buffers(cls().init(theta))
+    except Exception as exc:  # say which optimizer broke the page, and why
+        raise TypeError(f"the cheat sheet measures {cls.__name__}().init(np.zeros({SAMPLE_SHAPE})); "
+                        f"that failed: {exc}") from exc
     floats = sum(np.size(b) for b in held.values()) / theta.size
     return tuple(held), float(floats), len(getattr(cls.State, "BUFFERS", ()))
 
