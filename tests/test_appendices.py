@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from descent.cheatsheet import cheatsheet_markdown, cheatsheet_rows
+from descent.cheatsheet import cheatsheet_markdown, cheatsheet_rows, rules_markdown
 from descent.optim import OPTIMIZERS, Adam
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,21 +87,26 @@ def roles(text: str, pattern: str) -> list[str]:
 
 
 # ------------------------------------------------------------------------- cheat sheet
-def missing_from_cheatsheet(markdown: str, optimizers) -> list[str]:
-    """Names of optimizers without a row of their own in the cheat sheet's table."""
-    return [cls.__name__ for cls in optimizers if f"| `{cls.__name__}` |" not in markdown]
+def missing_from_cheatsheet(markdown: str, optimizers, rules: str = "") -> list[str]:
+    """Names of optimizers without a row of their own in the cheat sheet's table, or without a rule."""
+    return [cls.__name__ for cls in optimizers
+            if f"| `{cls.__name__}` |" not in markdown or f"**`{cls.__name__}`**" not in rules]
 
 
 def test_every_optimizer_is_on_the_cheatsheet():
     md = cheatsheet_markdown()
-    assert missing_from_cheatsheet(md, OPTIMIZERS) == []
+    assert missing_from_cheatsheet(md, OPTIMIZERS, rules_markdown()) == []
     for cls in OPTIMIZERS:
         assert "CHEATSHEET" in vars(cls), f"{cls.__name__} lacks its own CHEATSHEET"
     assert len(md.splitlines()) == 2 + len(OPTIMIZERS)
 
 
 def test_cheatsheet_check_can_fail():
-    assert missing_from_cheatsheet(cheatsheet_markdown([OPTIMIZERS[0]]), OPTIMIZERS[:2]) == [OPTIMIZERS[1].__name__]
+    first, second = OPTIMIZERS[0], OPTIMIZERS[1]
+    table, rules = cheatsheet_markdown([first, second]), rules_markdown([first, second])
+    assert missing_from_cheatsheet(table, [first, second], rules) == []
+    assert missing_from_cheatsheet(cheatsheet_markdown([first]), [first, second], rules) == [second.__name__]
+    assert missing_from_cheatsheet(table, [first, second], rules_markdown([second])) == [first.__name__]
 
     class Inherited(Adam):          # inherits Adam's CHEATSHEET: would show Adam's rule
         pass
@@ -144,7 +149,8 @@ def test_cheatsheet_reads_defaults_and_state_from_the_code():
 def test_cheatsheet_page_shows_the_generated_table():
     nb = json.loads((ROOT / "book/cheatsheet.ipynb").read_text(encoding="utf-8"))
     code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
-    assert "cheatsheet_markdown()" in code, "the page must call cheatsheet_markdown() for every optimizer"
+    for call in ("cheatsheet_markdown()", "rules_markdown()"):
+        assert call in code, f"the page must call {call} (every optimizer, no argument)"
     assert "book/cheatsheet" in (ROOT / "_toc.yml").read_text(encoding="utf-8")
 
 

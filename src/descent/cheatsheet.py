@@ -13,7 +13,7 @@ changed default changes the page.
 >>> rows[1]["name"], rows[1]["buffers"], rows[1]["floats"]
 ('Adam', ('exp_avg', 'exp_avg_sq'), 2.0)
 >>> print(cheatsheet_markdown([Adam]).splitlines()[0])
-| optimizer | update rule (default flags) | defaults | state per parameter | typical use |
+| optimizer | defaults | state per parameter | typical use |
 """
 
 from __future__ import annotations
@@ -152,11 +152,28 @@ def _state(row: dict[str, Any]) -> str:
 
 
 def cheatsheet_markdown(optimizers: Sequence[type] | None = None) -> str:
-    """The cheat sheet as one Markdown table (the page shows it with ``IPython.display.Markdown``)."""
+    """The cheat sheet's table: defaults, state and typical use, one row per optimizer.
+
+    The update rules are too wide for a table cell; :func:`rules_markdown` shows them.
+    """
     rows = cheatsheet_rows(optimizers)
-    lines = ["| optimizer | update rule (default flags) | defaults | state per parameter | typical use |",
-             "| :--- | :--- | :--- | :--- | :--- |"]
+    lines = ["| optimizer | defaults | state per parameter | typical use |",
+             "| :--- | :--- | :--- | :--- |"]
     for r in rows:
-        lines.append(f"| `{r['name']}` | ${r['rule']}$ | {format_defaults(r['defaults'])} | "
-                     f"{_state(r)} | {r['use']} |")
+        lines.append(f"| `{r['name']}` | {format_defaults(r['defaults'])} | {_state(r)} | {r['use']} |")
     return "\n".join(lines)
+
+
+def rules_markdown(optimizers: Sequence[type] | None = None) -> str:
+    r"""Each optimizer's update rule as display math, one line per ``;\ ``-separated part.
+
+    >>> from descent.optim import Lion
+    >>> print(rules_markdown([Lion]).splitlines()[0])
+    **`Lion`**
+    """
+    blocks = []
+    for r in cheatsheet_rows(optimizers):
+        parts = [p.strip() for p in r["rule"].split(r";\ ")]
+        body = " \\\\\n".join(parts)
+        blocks.append(f"**`{r['name']}`**\n\n$$\n\\begin{{gathered}}\n{body}\n\\end{{gathered}}\n$$")
+    return "\n\n".join(blocks)
