@@ -155,7 +155,7 @@ def test_cheatsheet_page_shows_the_generated_table():
 
 
 # ----------------------------------------------------------------------- explorer index
-EXPLORER_CALLS = re.compile(r"^(explore|explore_profiles|\w+Explorer)$")
+EXPLORER_CALLS = re.compile(r"^(explore|explore_profiles|\w*Explorer)$")
 
 
 def _call_name(node: ast.Call) -> str | None:
@@ -233,14 +233,15 @@ explore(q, {"GD": lambda lr: SGD(lr=lr)}, x0, sliders={"lr": Slider(0.1, 1, 0.5)
         static={"momentum": [0.0, 0.9]}, title="A new explorer")
 mom.RateMapExplorer([2, 10])
 explore_profiles(depth=5)
+Explorer(problem, factories, x0)
 def explore_not(): pass
 '''
     found = explorers_in_cell(cell)
-    assert [e["key"] for e in found] == ["A new explorer", "RateMapExplorer", "explore_profiles"]
+    assert [e["key"] for e in found] == ["A new explorer", "RateMapExplorer", "explore_profiles", "Explorer"]
     assert found[0]["sliders"] == ["lr", "momentum"]
     explorers = [{**e, "chapter": "13_new", "cell": 7} for e in found]
     problems = missing_explorers(explorers, "| 4 | `RateMapExplorer` | x | `kappa` | {doc}`../chapters/04_momentum` |")
-    assert len(problems) == 3
+    assert len(problems) == 4
     assert 'explorer "A new explorer" is not in book/explorers.md' in problems[0]
     assert '| 13 | "A new explorer" | <what it shows> | `lr` (...), `momentum` (...) |' in problems[0]
     index = '| 13 | "A new explorer" | x | `lr` only | {doc}`../chapters/13_new`, *s* |'
