@@ -61,6 +61,13 @@ class Adam(Optimizer):
         The moments' dtype (optax's ``mu_dtype``; None: the parameters' dtype).
     """
 
+    #: The cheat sheet's row (book/cheatsheet.ipynb): the rule at the default flags, in the
+    #: book's notation (book/notation.md), and a typical use.
+    CHEATSHEET = {
+        "rule": r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t;\ v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2;\ \theta_t = \theta_{t-1} - \eta_t\, \hat m_t / (\sqrt{\hat v_t} + \varepsilon)",
+        "use": "the default first try for deep networks; L2 decay here is not AdamW's decoupled decay",
+    }
+
     State = AdamState
     RANGES = ADAM_RANGES
 
@@ -103,6 +110,13 @@ class AdamW(Adam):
     paper's divided by the base rate :math:`\alpha`.
     """
 
+    #: The cheat sheet's row (book/cheatsheet.ipynb): the rule at the default flags, in the
+    #: book's notation (book/notation.md), and a typical use.
+    CHEATSHEET = {
+        "rule": r"\theta_{t-1} \leftarrow (1 - \eta_t\lambda)\,\theta_{t-1},\ \text{then Adam's step with the raw } g_t",
+        "use": "transformers and most large models: Adam with decoupled weight decay",
+    }
+
     def __init__(self, lr: LR = 1e-3, betas: tuple[Hyper, Hyper] = (0.9, 0.999),
                  eps: Hyper = 1e-8, weight_decay: Hyper = 1e-2, amsgrad: bool = False, *,
                  maximize: bool = False, state_dtype: Any = None):
@@ -140,6 +154,13 @@ class Adamax(Optimizer):
     maximize : bool, default False
     state_dtype : dtype or None, default None
     """
+
+    #: The cheat sheet's row (book/cheatsheet.ipynb): the rule at the default flags, in the
+    #: book's notation (book/notation.md), and a typical use.
+    CHEATSHEET = {
+        "rule": r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t;\ u_t = \max(\beta_2 u_{t-1}, \lvert g_t\rvert + \varepsilon);\ \theta_t = \theta_{t-1} - \frac{\eta_t}{1-\beta_1^t}\, m_t / u_t",
+        "use": "Adam with an infinity-norm denominator; steps rarely exceed η, robust to outlier gradients",
+    }
 
     State = AdamaxState
     RANGES = ADAM_RANGES
@@ -199,6 +220,13 @@ class NAdam(Optimizer):
     maximize : bool, default False
     state_dtype : dtype or None, default None
     """
+
+    #: The cheat sheet's row (book/cheatsheet.ipynb): the rule at the default flags, in the
+    #: book's notation (book/notation.md), and a typical use.
+    CHEATSHEET = {
+        "rule": r"\mu_t = \beta_1(1 - \tfrac12\, 0.96^{t\psi}),\ \Pi_t = \textstyle\prod_{s \le t}\mu_s;\ m_t, v_t \text{ as Adam};\ \theta_t = \theta_{t-1} - \eta_t\Big(\frac{1-\mu_t}{1-\Pi_t}\, g_t + \frac{\mu_{t+1}}{1-\Pi_t\mu_{t+1}}\, m_t\Big) / \big(\sqrt{\hat v_t} + \varepsilon\big)",
+        "use": "Adam with a Nesterov look-ahead and a slow momentum warm-up; a drop-in alternative to Adam",
+    }
 
     State = NAdamState
     RANGES = {**ADAM_RANGES, "momentum_decay": NONNEG}

@@ -41,6 +41,13 @@ class Adagrad(Optimizer):
         The accumulator's dtype (None: the parameters' dtype).
     """
 
+    #: The cheat sheet's row (book/cheatsheet.ipynb): the rule at the default flags, in the
+    #: book's notation (book/notation.md), and a typical use.
+    CHEATSHEET = {
+        "rule": r"G_t = G_{t-1} + g_t^2;\ \theta_t = \theta_{t-1} - \eta_t\, g_t / (\sqrt{G_t} + \varepsilon)",
+        "use": "convex problems with sparse features (linear models, embeddings); its rate only shrinks",
+    }
+
     State = AdagradState
     RANGES = {"lr": NONNEG, "lr_decay": NONNEG, "weight_decay": NONNEG,
               "initial_accumulator_value": NONNEG, "eps": NONNEG}
@@ -104,6 +111,13 @@ class RMSprop(Optimizer):
     state_dtype : dtype or None, default None
         The buffers' dtype (None: the parameters' dtype).
     """
+
+    #: The cheat sheet's row (book/cheatsheet.ipynb): the rule at the default flags, in the
+    #: book's notation (book/notation.md), and a typical use.
+    CHEATSHEET = {
+        "rule": r"v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2;\ \theta_t = \theta_{t-1} - \eta_t\, g_t / (\sqrt{v_t} + \varepsilon)",
+        "use": "non-stationary problems, recurrent nets and reinforcement learning; Adam without momentum or bias correction",
+    }
 
     State = RMSpropState
     RANGES = {"lr": NONNEG, "alpha": UNIT, "eps": NONNEG, "weight_decay": NONNEG, "momentum": UNIT}
@@ -174,6 +188,13 @@ class Adadelta(Optimizer):
     state_dtype : dtype or None, default None
         The buffers' dtype (None: the parameters' dtype).
     """
+
+    #: The cheat sheet's row (book/cheatsheet.ipynb): the rule at the default flags, in the
+    #: book's notation (book/notation.md), and a typical use.
+    CHEATSHEET = {
+        "rule": r"v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2;\ \Delta_t = \frac{\sqrt{u_{t-1} + \varepsilon}}{\sqrt{v_t + \varepsilon}}\, g_t;\ u_t = \beta_2 u_{t-1} + (1-\beta_2)\Delta_t^2;\ \theta_t = \theta_{t-1} - \eta_t \Delta_t",
+        "use": "Zeiler's fix of Adagrad's shrinking rate without a hand-set rate (η = 1); rarely used today",
+    }
 
     State = AdadeltaState
     RANGES = {"lr": NONNEG, "rho": UNIT, "eps": NONNEG, "weight_decay": NONNEG}

@@ -64,6 +64,13 @@ class RAdam(Optimizer):
     state_dtype : dtype or None, default None
     """
 
+    #: The cheat sheet's row (book/cheatsheet.ipynb): the rule at the default flags, in the
+    #: book's notation (book/notation.md), and a typical use.
+    CHEATSHEET = {
+        "rule": r"m_t, v_t \text{ as Adam};\ \rho_t = \rho_\infty - \frac{2t\beta_2^t}{1-\beta_2^t};\ \theta_t = \theta_{t-1} - \eta_t\, r_t\, \hat m_t \frac{\sqrt{1-\beta_2^t}}{\sqrt{v_t} + \varepsilon} \text{ if } \rho_t > 5, \text{ else } \theta_t = \theta_{t-1} - \eta_t \hat m_t",
+        "use": "Adam with a built-in warm-up of the adaptive rate; for runs that would otherwise need warm-up",
+    }
+
     State = RAdamState
     RANGES = ADAM_RANGES
 
@@ -144,6 +151,13 @@ class AdaBelief(Optimizer):
         Not in the reference package; negates the gradient first, as torch does.
     state_dtype : dtype or None, default None
     """
+
+    #: The cheat sheet's row (book/cheatsheet.ipynb): the rule at the default flags, in the
+    #: book's notation (book/notation.md), and a typical use.
+    CHEATSHEET = {
+        "rule": r"\theta_{t-1} \leftarrow (1-\eta_t\lambda)\theta_{t-1};\ m_t \text{ as Adam};\ s_t = \beta_2 s_{t-1} + (1-\beta_2)(g_t - m_t)^2 + \varepsilon;\ \theta_t = \theta_{t-1} - \eta_t\, r_t\, \hat m_t \frac{\sqrt{1-\beta_2^t}}{\sqrt{s_t} + \varepsilon} \text{ if } \rho_t \ge 5, \text{ else } \theta_t = \theta_{t-1} - \eta_t \hat m_t",
+        "use": "Adam with the gradient's deviation from its mean in the denominator; larger steps where gradients agree",
+    }
 
     State = AdaBeliefState
     RANGES = ADAM_RANGES

@@ -61,6 +61,13 @@ class SGD(Optimizer):
     array([0.8])
     """
 
+    #: The cheat sheet's row (book/cheatsheet.ipynb): the rule at the default flags, in the
+    #: book's notation (book/notation.md), and a typical use.
+    CHEATSHEET = {
+        "rule": r"b_t = \beta b_{t-1} + (1-\tau) g_t \ (b_1 = g_1);\ \theta_t = \theta_{t-1} - \eta_t d_t,\ d_t = b_t \text{ (heavy ball) or } g_t + \beta b_t \text{ (Nesterov)};\ d_t = g_t \text{ if } \beta = 0",
+        "use": "the baseline; with momentum 0.9 still a strong choice for convolutional nets and well-tuned schedules",
+    }
+
     State = SGDState
     RANGES = {"lr": NONNEG, "momentum": UNIT, "dampening": Interval(0.0, 1.0, high_open=False),
               "weight_decay": NONNEG}

@@ -48,6 +48,13 @@ class Lion(Optimizer):
     state_dtype : dtype or None, default None
     """
 
+    #: The cheat sheet's row (book/cheatsheet.ipynb): the rule at the default flags, in the
+    #: book's notation (book/notation.md), and a typical use.
+    CHEATSHEET = {
+        "rule": r"\theta_{t-1} \leftarrow (1-\eta_t\lambda)\theta_{t-1};\ \theta_t = \theta_{t-1} - \eta_t \operatorname{sign}\big(\beta_1 m_{t-1} + (1-\beta_1) g_t\big);\ m_t = \beta_2 m_{t-1} + (1-\beta_2) g_t",
+        "use": "memory-lean (one buffer) sign method for large models; needs a smaller η and larger λ than AdamW",
+    }
+
     State = LionState
     RANGES = {"lr": NONNEG, "betas": UNIT, "weight_decay": NONNEG,
               "initial_lr": Interval(0.0, None, low_open=True)}
