@@ -23,6 +23,7 @@ Modules, one per concept:
 - :mod:`descent.lr_range`    the learning-rate range test
 - :mod:`descent.precision`   number formats, stochastic rounding, loss scaling, mixed-precision steps, memory
 - :mod:`descent.rl`          policy-gradient pieces: discounted returns, GAE, score function, PPO clipping
+- :mod:`descent.cheatsheet`  the cheat-sheet appendix, generated from the optimizers themselves
 - :mod:`descent.exercises`   exercise checks that cannot be bypassed (``forbid``, ``spy``, ``agree``)
 - :mod:`descent.student`     the student edition of the notebooks (``python -m descent.student``)
 - :mod:`descent.course`      nbgrader metadata and the course folder (``python -m descent.course``)
