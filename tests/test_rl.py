@@ -330,3 +330,28 @@ def test_mlp_policy_trains_with_the_runner():
     pol = MLPSoftmax([4, 8, 2], rng=np.random.default_rng(0))
     h = train("CartPole-v1", pol, Adam(lr=0.01, maximize=True), iterations=2, episodes=4, max_steps=40, seed=0)
     assert set(h.params) == set(pol.init()) and h.returns.shape == (2, 1)
+
+
+def test_train_bandit_reproducible_and_natural_gradient_escapes_plateau():
+    from descent.rl import train_bandit
+    b = Bandit([0.0, 0.5, 1.0], std=0.1)
+    th0 = np.array([4.0, 0.0, 0.0])  # nearly deterministic on the worst arm: vanilla gradient ~ pi is tiny
+    J1 = train_bandit(b, th0, lr=0.5, iterations=40, seeds=4, method="reinforce", seed=1)
+    J2 = train_bandit(b, th0, lr=0.5, iterations=40, seeds=4, method="reinforce", seed=1)
+    assert np.array_equal(J1, J2)
+    Jn = train_bandit(b, th0, lr=0.5, iterations=40, seeds=4, method="natural", seed=1)
+    assert np.median(Jn[:, -1]) > np.median(J1[:, -1]) + 0.3
+    with pytest.raises(ValueError, match="method"):
+        train_bandit(b, th0, lr=0.5, iterations=2, method="trpo")
+
+
+def test_bandit_explorer_static_grid_and_update():
+    from descent.rl import explore_bandit
+    ex = explore_bandit(Bandit([0.0, 1.0]), iterations=6, seeds=2, static_lr=(0.1, 1.0), static_eps=(0.1, 0.3))
+    html = ex.static_html()
+    assert "descent-explorer" in html and "PPO" in html
+    before = ex.summary
+    ex.update(lr=0.1, baseline=False)
+    assert ex.summary != before
+    with pytest.raises(TypeError, match="Bandit"):
+        explore_bandit([0.0, 1.0])

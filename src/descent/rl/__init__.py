@@ -10,6 +10,8 @@ Modules
     Fisher matrix and the damped natural gradient :math:`(F + \delta I)^{-1} g`.
 :mod:`.problems`
     a k-armed :class:`Bandit` and a :class:`TinyMDP` with exact :math:`J` and :math:`\nabla J`.
+:mod:`.explorer`
+    :func:`explore_bandit`, REINFORCE and PPO on a bandit under sliders.
 :mod:`.training`
     REINFORCE with baselines, a fitted value baseline, PPO's update, seeded
     vectorized training on any Gymnasium environment with a discrete action space.
@@ -23,7 +25,7 @@ Parameters are updated by :mod:`descent.optim` optimizers built with ``maximize=
 from ._core import (check_discrete_space, discounted_returns, gae, gae_padded, ppo_clip_objective, returns_to_go,
                     softmax_logprob_grad)
 from .policies import LinearSoftmax, MLPSoftmax, TabularSoftmax, natural_gradient, softmax, softmax_fisher
-from .problems import Bandit, TinyMDP
+from .problems import Bandit, TinyMDP, train_bandit
 from .training import (Batch, TrainHistory, ValueBaseline, collect, make_envs, ppo_gradient, ppo_update,
                        reinforce_gradient, train)
 
@@ -31,5 +33,13 @@ __all__ = [
     "discounted_returns", "gae", "returns_to_go", "gae_padded", "softmax_logprob_grad", "ppo_clip_objective",
     "check_discrete_space", "LinearSoftmax", "TabularSoftmax", "MLPSoftmax", "softmax", "softmax_fisher",
     "natural_gradient", "Bandit", "TinyMDP", "Batch", "TrainHistory", "ValueBaseline", "collect", "make_envs",
-    "ppo_gradient", "ppo_update", "reinforce_gradient", "train",
+    "ppo_gradient", "ppo_update", "reinforce_gradient", "train", "train_bandit", "explore_bandit",
 ]
+
+
+def __getattr__(name: str):  # the explorer pulls in ipywidgets; import it on first use
+    if name == "explore_bandit":
+        from .explorer import explore_bandit
+
+        return explore_bandit
+    raise AttributeError(f"module 'descent.rl' has no attribute {name!r}")
