@@ -194,6 +194,11 @@ def test_bandit_optimal_baseline_minimizes_total_variance():
     def total_var(c):  # exact: E||psi||^2 E[(r-c)^2 | a] - ||grad||^2
         n2 = 1 - 2 * p + (p ** 2).sum()
         return float((p * n2 * ((b.means - c) ** 2 + b.std ** 2)).sum() - (b.grad(th) ** 2).sum())
+    for c in (0.0, 1.3):
+        assert np.isclose(b.estimator_variance(th, c), total_var(c), rtol=1e-12)
+        est = b.reinforce_samples(th, 200_000, np.random.default_rng(9), baseline=c)
+        sq = ((est - b.grad(th)) ** 2).sum(-1)
+        assert abs(sq.mean() - total_var(c)) < 4.5 * sq.std() / np.sqrt(sq.size)
     bstar = b.optimal_baseline(th)
     assert abs(_fd(lambda c: total_var(float(c)), np.array(bstar))) < 1e-6
     assert total_var(bstar) < total_var(bstar + 0.1) and total_var(bstar) < total_var(bstar - 0.1)

@@ -78,6 +78,19 @@ class Bandit:
         b = (p * n2 * self.means).sum(-1) / (p * n2).sum(-1)
         return float(b) if np.ndim(b) == 0 else b
 
+    def estimator_variance(self, theta: Any, baseline: Any = 0.0) -> Any:
+        r"""Exact total variance :math:`\mathbb{E}\lVert\hat g - \nabla J\rVert^2` of the one-pull estimate :math:`\hat g = (r - b)\psi_a`.
+
+        :math:`\sum_a \pi_a \lVert\psi_a\rVert^2 \big((q_a - b)^2 + \sigma^2\big) - \lVert\nabla J\rVert^2`,
+        a parabola in :math:`b` with its minimum at :meth:`optimal_baseline`.
+        """
+        p = softmax(self._theta(theta))
+        n2 = 1.0 - 2.0 * p + (p ** 2).sum(-1, keepdims=True)
+        b = np.asarray(baseline, dtype=float)
+        b = b[..., None] if b.ndim else b
+        v = (p * n2 * ((self.means - b) ** 2 + self.std ** 2)).sum(-1) - (self.grad(theta) ** 2).sum(-1)
+        return float(v) if np.ndim(v) == 0 else v
+
     def pull(self, actions: Any, rng: np.random.Generator) -> np.ndarray:
         """Rewards of the arms in ``actions`` (any shape), noise from ``rng``."""
         a = np.asarray(actions)
