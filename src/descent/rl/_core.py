@@ -1,8 +1,9 @@
-r"""Reinforcement-learning estimators for the policy-gradient chapter (issue 14).
+r"""Returns, advantages, the softmax score and PPO's clipped surrogate (one episode, one-dimensional).
 
-First piece: discounted returns and generalized advantage estimation (GAE).
 Notation: :math:`\gamma` discount, :math:`\lambda` the GAE parameter (not a
-Hessian eigenvalue here). Policies, REINFORCE, PPO and the runner are to come.
+Hessian eigenvalue here), :math:`\rho_t` the probability ratio of PPO.
+The padded, batched versions used by the runner live beside them
+(:func:`returns_to_go`, :func:`gae_padded`) and are tested against these.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["discounted_returns", "gae", "softmax_logprob_grad", "ppo_clip_objective", "check_discrete_space"]
+__all__ = ["discounted_returns", "gae", "softmax_logprob_grad", "ppo_clip_objective", "check_discrete_space",
+           "returns_to_go", "gae_padded"]
 
 
 def _check_unit(name: str, value: Any) -> float:
@@ -142,3 +144,77 @@ def check_discrete_space(space: Any) -> int:
             f"a discrete softmax policy needs a gymnasium.spaces.Discrete action space; got {space!r}"
         )
     return int(space.n)
+
+
+def _check_padded(rewards: Any, mask: Any) -> tuple[np.ndarray, np.ndarray]:
+    r = np.asarray(rewards, dtype=float)
+    m = np.asarray(mask, dtype=bool)
+    if r.ndim < 1 or r.shape != m.shape:
+        raise ValueError(f"rewards and mask must have one shape (..., T); got {r.shape} and {m.shape}")
+    if not np.all(np.isfinite(r[m])):
+        raise ValueError("rewards must be finite where mask is True")
+    return np.where(m, r, 0.0), m
+
+
+def returns_to_go(rewards: Any, mask: Any, gamma: float) -> np.ndarray:
+    r"""Reward-to-go of padded episodes: :math:`G_t = \sum_{k \ge t} \gamma^{k-t} r_k m_k`.
+
+    Parameters
+    ----------
+    rewards : array (..., T)
+        Rewards; the last axis is time, leading axes index episodes.
+    mask : bool array (..., T)
+        True on the steps an episode actually took (a prefix of each row).
+    gamma : float in [0, 1]
+
+    Returns
+    -------
+    array (..., T), zero where ``mask`` is False; each row equals
+    :func:`discounted_returns` of its unpadded rewards.
+
+    Examples
+    --------
+    >>> returns_to_go([[1.0, 1.0, 1.0], [2.0, 0.0, 0.0]], [[1, 1, 1], [1, 0, 0]], 0.5)
+    array([[1.75, 1.5 , 1.  ],
+           [2.  , 0.  , 0.  ]])
+    """
+    gamma = _check_unit("gamma", gamma)
+    r, m = _check_padded(rewards, mask)
+    out = np.zeros_like(r)
+    acc = np.zeros(r.shape[:-1])
+    for t in range(r.shape[-1] - 1, -1, -1):
+        acc = r[..., t] + gamma * acc
+        out[..., t] = acc
+    return np.where(m, out, 0.0)
+
+
+def gae_padded(rewards: Any, values: Any, mask: Any, gamma: float, lam: float, last_values: Any = 0.0) -> np.ndarray:
+    r"""GAE(:math:`\lambda`) of padded episodes; each row equals :func:`gae` of its unpadded part.
+
+    :math:`\delta_t = r_t + \gamma V(s_{t+1}) - V(s_t)`, with :math:`V(s_{t+1})` replaced
+    by ``last_values`` (one per row: 0 for a terminated episode, the value of the
+    final observation for a truncated one) after an episode's last step.
+
+    Examples
+    --------
+    >>> gae_padded([[1.0, 1.0, 0.0]], [[0.0, 0.0, 0.0]], [[1, 1, 0]], 1.0, 1.0)
+    array([[2., 1., 0.]])
+    """
+    gamma = _check_unit("gamma", gamma)
+    lam = _check_unit("lam", lam)
+    r, m = _check_padded(rewards, mask)
+    v = np.asarray(values, dtype=float)
+    if v.shape != r.shape:
+        raise ValueError(f"values must have the shape of rewards {r.shape}, got {v.shape}")
+    v = np.where(m, v, 0.0)
+    last = np.broadcast_to(np.asarray(last_values, dtype=float), r.shape[:-1])
+    out = np.zeros_like(r)
+    acc = np.zeros(r.shape[:-1])
+    T = r.shape[-1]
+    for t in range(T - 1, -1, -1):
+        cont = m[..., t + 1] if t + 1 < T else np.zeros(r.shape[:-1], bool)
+        v_next = np.where(cont, v[..., t + 1] if t + 1 < T else 0.0, last)
+        delta = r[..., t] + gamma * v_next - v[..., t]
+        acc = delta + gamma * lam * np.where(cont, acc, 0.0)
+        out[..., t] = np.where(m[..., t], acc, 0.0)
+    return out
