@@ -26,7 +26,6 @@ BOOK_PAGES = sorted((ROOT / "book").glob("*.md")) + sorted((ROOT / "book").glob(
 FORWARD_FIGURES = {
     "fig-goe-minima-fraction", "fig-saddle-escape", "fig-edge-of-stability",   # chapter 8
     "fig-bakeoff", "fig-adam-vs-sgd-generalization",                            # chapter 9
-    "fig-memory-per-param", "fig-float16-underflow",                            # chapter 11
     "fig-newton-schulz",                                                        # chapter 12
     "fig-batch-size-targets", "fig-powers-of-two",                              # chapter 3, revised
 }
