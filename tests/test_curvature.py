@@ -85,6 +85,16 @@ def test_top_and_bottom_eigenvalue_match_eigh():
     assert abs(bottom + 3.0) < 1e-6
 
 
+def test_top_eigenvalue_warm_start():
+    H = np.diag([4.0, 1.0, 0.5])
+    lam, v = cv.top_eigenvalue(lambda u: H @ u, 3, np.random.default_rng(0), v0=np.array([1.0, 1e-3, 0.0]), iters=10)
+    assert abs(lam - 4.0) < 1e-6 and abs(abs(v[0]) - 1) < 1e-6
+    with pytest.raises(ValueError):
+        cv.top_eigenvalue(lambda u: H @ u, 3, np.random.default_rng(0), v0=np.zeros(3))
+    with pytest.raises(ValueError):
+        cv.top_eigenvalue(lambda u: H @ u, 3, np.random.default_rng(0), v0=np.ones(2))
+
+
 def test_top_eigenvalue_of_network_hessian_is_consistent_with_hvp():
     model = MLP([4, 5, 3], activation="tanh", rng=np.random.default_rng(0))
     X = np.random.default_rng(1).standard_normal((20, 4))

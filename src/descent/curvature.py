@@ -168,7 +168,8 @@ def hvp_autodiff(f: Callable[[Any], Any], theta: Any, v: Any, eps: float = 1e-5)
 
 # ----------------------------------------------------------------- power iteration
 def top_eigenvalue(hvp: Callable[[Vector], Vector], dim: int, rng: np.random.Generator, *,
-                   iters: int = 100, tol: float = 1e-6, shift: float = 0.0) -> tuple[float, np.ndarray]:
+                   iters: int = 100, tol: float = 1e-6, shift: float = 0.0,
+                   v0: Any = None) -> tuple[float, np.ndarray]:
     r"""Largest-magnitude eigenvalue of :math:`H - sI` by power iteration, plus :math:`s`.
 
     .. math::
@@ -192,6 +193,10 @@ def top_eigenvalue(hvp: Callable[[Vector], Vector], dim: int, rng: np.random.Gen
     iters : int >= 1, default 100
     tol : float >= 0, default 1e-6
     shift : float, default 0
+    v0 : float array (dim,), optional
+        Start vector (normalized here); a warm start from the previous
+        eigenvector when the matrix changes slowly, as during training. Default:
+        a random normal vector from ``rng``.
 
     Returns
     -------
@@ -209,8 +214,13 @@ def top_eigenvalue(hvp: Callable[[Vector], Vector], dim: int, rng: np.random.Gen
     iters = check_int("iters", iters, 1)
     tol = check_in_range("tol", tol, 0.0, None, allow_array=False)
     shift = float(check_in_range("shift", shift, None, None, allow_array=False))
-    v = rng.standard_normal(dim)
-    v /= np.linalg.norm(v)
+    if v0 is None:
+        v = rng.standard_normal(dim)
+    else:
+        v = _check_vector("v0", v0)
+        if v.shape != (dim,) or not np.any(v):
+            raise ValueError(f"v0 must be a nonzero vector of shape ({dim},); got shape {v.shape}")
+    v = v / np.linalg.norm(v)
     lam = np.nan
     for _ in range(iters):
         hv = np.asarray(hvp(v), dtype=np.float64)
