@@ -19,14 +19,6 @@ entries. This module collects the small tools chapter 8 builds on.
   finite sum that :func:`descent.run.minimize` can sample mini-batches from.
 * :func:`flat_loss_and_grad`: the loss and gradient of a :class:`descent.nn.MLP`
   as functions of one flat parameter vector.
-
-Examples
---------
->>> import numpy as np
->>> H = np.diag([1.0, 4.0])
->>> lam, v = top_eigenvalue(lambda u: H @ u, 2, np.random.default_rng(0))
->>> round(lam, 6)
-4.0
 """
 
 from __future__ import annotations
@@ -37,24 +29,12 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ._validation import check_float_array, check_in_range, check_int
+from .autodiff import grad as ad_grad
 from .landscapes import Landscape
 
-__all__ = [
-    "hvp_fd",
-    "hvp_autodiff",
-    "top_eigenvalue",
-    "bottom_eigenvalue",
-    "classify_critical_point",
-    "newton_step",
-    "saddle_free_newton_step",
-    "two_loop",
-    "LBFGSResult",
-    "lbfgs",
-    "goe",
-    "positive_definite_fraction",
-    "NoisySaddle",
-    "flat_loss_and_grad",
-]
+__all__ = ["hvp_fd", "hvp_autodiff", "top_eigenvalue", "bottom_eigenvalue", "classify_critical_point",
+           "newton_step", "saddle_free_newton_step", "two_loop", "LBFGSResult", "lbfgs", "goe",
+           "positive_definite_fraction", "NoisySaddle", "flat_loss_and_grad"]
 
 Vector = np.ndarray
 
@@ -65,10 +45,12 @@ def _check_callable(name: str, f: Any) -> Callable:
     return f
 
 
-def _check_vector(name: str, x: Any) -> np.ndarray:
+def _check_vector(name: str, x: Any, square: bool = False) -> np.ndarray:
+    """A float64 vector of shape (d,), or with ``square`` a matrix of shape (d, d)."""
     x = check_float_array(name, x, min_ndim=1).astype(np.float64)
-    if x.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D vector of shape (d,); got shape {x.shape}")
+    if x.shape[:1] * (2 if square else 1) != x.shape:
+        what = "a square matrix of shape (d, d)" if square else "a 1-D vector of shape (d,)"
+        raise ValueError(f"{name} must be {what}; got shape {x.shape}")
     return x
 
 
@@ -76,13 +58,6 @@ def _check_rng(rng: Any) -> np.random.Generator:
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
     return rng
-
-
-def _check_square(name: str, H: Any) -> np.ndarray:
-    H = check_float_array(name, H, min_ndim=2).astype(np.float64)
-    if H.ndim != 2 or H.shape[0] != H.shape[1]:
-        raise ValueError(f"{name} must be a square matrix of shape (d, d); got shape {H.shape}")
-    return H
 
 
 # ----------------------------------------------------------- Hessian-vector products
@@ -147,12 +122,8 @@ def hvp_autodiff(f: Callable[[Any], Any], theta: Any, v: Any, eps: float = 1e-5)
     with the step of :func:`hvp_fd`; the gradients carry no truncation error,
     the difference quotient does (:math:`O(h^2)`).
 
-    Parameters
-    ----------
-    f : callable
-        Maps a :class:`~descent.autodiff.Tensor` of shape (d,) to a scalar Tensor.
-    theta, v : float arrays of shape (d,)
-    eps : float > 0, default 1e-5
+    ``f`` maps a :class:`~descent.autodiff.Tensor` of shape (d,) to a scalar
+    Tensor; ``theta``, ``v`` and ``eps`` are as in :func:`hvp_fd`.
 
     Examples
     --------
@@ -160,8 +131,6 @@ def hvp_autodiff(f: Callable[[Any], Any], theta: Any, v: Any, eps: float = 1e-5)
     >>> hvp_autodiff(f, np.array([1.0, 2.0]), np.array([1.0, 1.0])).round(6).tolist()
     [6.0, 12.0]
     """
-    from .autodiff import grad as ad_grad
-
     g = ad_grad(_check_callable("f", f))
     return hvp_fd(lambda x: g(x)[0], theta, v, eps)
 
@@ -214,12 +183,9 @@ def top_eigenvalue(hvp: Callable[[Vector], Vector], dim: int, rng: np.random.Gen
     iters = check_int("iters", iters, 1)
     tol = check_in_range("tol", tol, 0.0, None, allow_array=False)
     shift = float(check_in_range("shift", shift, None, None, allow_array=False))
-    if v0 is None:
-        v = rng.standard_normal(dim)
-    else:
-        v = _check_vector("v0", v0)
-        if v.shape != (dim,) or not np.any(v):
-            raise ValueError(f"v0 must be a nonzero vector of shape ({dim},); got shape {v.shape}")
+    v = rng.standard_normal(dim) if v0 is None else _check_vector("v0", v0)
+    if v.shape != (dim,) or not np.any(v):
+        raise ValueError(f"v0 must be a nonzero vector of shape ({dim},); got shape {v.shape}")
     v = v / np.linalg.norm(v)
     lam = np.nan
     for _ in range(iters):
@@ -248,13 +214,8 @@ def bottom_eigenvalue(hvp: Callable[[Vector], Vector], dim: int, rng: np.random.
     ``top`` is None, :math:`\lambda_{\max}` is first estimated the same way
     (only its magnitude matters, so :math:`|\lambda|_{\max}` also works).
 
-    Parameters
-    ----------
-    hvp, dim, rng : see :func:`top_eigenvalue`
-    top : float, optional
-        An upper bound on (or the value of) :math:`\lambda_{\max}`.
-    iters : int >= 1, default 300
-    tol : float >= 0, default 1e-6
+    ``hvp``, ``dim``, ``rng``, ``iters`` (default 300) and ``tol`` are as in
+    :func:`top_eigenvalue`; ``top`` is :math:`\lambda_{\max}` or an upper bound on it.
 
     Examples
     --------
@@ -283,16 +244,11 @@ def classify_critical_point(H: Any, tol: float = 1e-8) -> str:
     >>> classify_critical_point(np.zeros((2, 2)))
     'degenerate'
     """
-    lam = np.linalg.eigvalsh(_check_square("H", H))
+    lam = np.linalg.eigvalsh(_check_vector("H", H, square=True))
     tol = check_in_range("tol", tol, 0.0, None, allow_array=False)
-    pos, neg = np.any(lam > tol), np.any(lam < -tol)
-    if pos and neg:
+    if np.any(lam > tol) and np.any(lam < -tol):
         return "saddle"
-    if np.all(lam > tol):
-        return "minimum"
-    if np.all(lam < -tol):
-        return "maximum"
-    return "degenerate"
+    return "minimum" if np.all(lam > tol) else "maximum" if np.all(lam < -tol) else "degenerate"
 
 
 def newton_step(g: Any, H: Any) -> np.ndarray:
@@ -305,7 +261,7 @@ def newton_step(g: Any, H: Any) -> np.ndarray:
     >>> newton_step(np.array([2.0, -2.0]), np.diag([2.0, -2.0])).tolist()   # at (1, 1): back to the saddle
     [-1.0, -1.0]
     """
-    g, H = _check_vector("g", g), _check_square("H", H)
+    g, H = _check_vector("g", g), _check_vector("H", H, square=True)
     if H.shape[0] != g.size:
         raise ValueError(f"H must have shape ({g.size}, {g.size}) to match g; got {H.shape}")
     return -np.linalg.solve(H, g)
@@ -329,7 +285,7 @@ def saddle_free_newton_step(g: Any, H: Any, damping: float = 0.0) -> np.ndarray:
     >>> saddle_free_newton_step(np.array([2.0, -2.0]), np.diag([2.0, -2.0])).tolist()   # away along y
     [-1.0, 1.0]
     """
-    g, H = _check_vector("g", g), _check_square("H", H)
+    g, H = _check_vector("g", g), _check_vector("H", H, square=True)
     if H.shape[0] != g.size:
         raise ValueError(f"H must have shape ({g.size}, {g.size}) to match g; got {H.shape}")
     damping = check_in_range("damping", damping, 0.0, None, allow_array=False)
@@ -390,22 +346,13 @@ def two_loop(g: Any, s_hist: Sequence[Any], y_hist: Sequence[Any]) -> np.ndarray
 
 @dataclass
 class LBFGSResult:
-    """Result of :func:`lbfgs`.
+    r"""Result of :func:`lbfgs`.
 
-    Attributes
-    ----------
-    x : ndarray (d,)
-        The last iterate.
-    points : ndarray (k + 1, d)
-        All iterates, the start first.
-    losses : ndarray (k + 1,)
-    grad_norms : ndarray (k + 1,)
-    evals : ndarray of int (k + 1,)
-        Cumulative number of (loss, gradient) evaluations when each iterate was accepted.
-    n_evals : int
-        Number of (loss, gradient) evaluations, line search included.
-    converged : bool
-        Whether the gradient norm reached ``gtol``.
+    ``x`` the last iterate; ``points`` (k + 1, d), ``losses`` and ``grad_norms``
+    (k + 1,) for every iterate, the start first; ``evals`` (k + 1,) the cumulative
+    number of (loss, gradient) evaluations when each iterate was accepted;
+    ``n_evals`` the total, line search included; ``converged`` whether
+    :math:`\|\nabla L\|_\infty` reached ``gtol``.
     """
 
     x: np.ndarray
@@ -467,12 +414,12 @@ def lbfgs(fun: Callable[[Vector], tuple[float, Vector]], x0: Any, *, m: int = 10
     max_backtracks = check_int("max_backtracks", max_backtracks, 1)
     f, g = fun(x)
     f, g = float(f), np.asarray(g, dtype=np.float64)
-    points, losses, norms, evals = [x.copy()], [f], [float(np.max(np.abs(g)))], 1
-    counts = [1]
+    evals = 1
+    hist = [(x.copy(), f, float(np.max(np.abs(g))), evals)]   # point, loss, |grad|_inf, evaluations so far
     S: list[np.ndarray] = []
     Y: list[np.ndarray] = []
-    for k in range(max_iter):
-        if norms[-1] <= gtol:
+    for _ in range(max_iter):
+        if hist[-1][2] <= gtol:
             break
         p = -two_loop(g, S, Y)
         if not g @ p < 0:
@@ -491,12 +438,9 @@ def lbfgs(fun: Callable[[Vector], tuple[float, Vector]], x0: Any, *, m: int = 10
         if s @ y > 1e-10 * np.linalg.norm(s) * np.linalg.norm(y):
             S, Y = (S + [s])[-m:], (Y + [y])[-m:]
         x, f, g = x + s, float(f_new), g_new
-        points.append(x.copy())
-        losses.append(f)
-        norms.append(float(np.max(np.abs(g))))
-        counts.append(evals)
-    return LBFGSResult(x, np.array(points), np.array(losses), np.array(norms), np.array(counts), evals,
-                       norms[-1] <= gtol)
+        hist.append((x.copy(), f, float(np.max(np.abs(g))), evals))
+    points, losses, norms, counts = (np.array(h) for h in zip(*hist))
+    return LBFGSResult(x, points, losses, norms, counts, evals, bool(norms[-1] <= gtol))
 
 
 # ----------------------------------------------------------------- random matrices
@@ -507,12 +451,7 @@ def goe(n: int, size: int | tuple[int, ...] = (), rng: np.random.Generator | Non
     joint eigenvalue density is :math:`\propto \prod_{i<j}|\lambda_i - \lambda_j|\,
     e^{-\sum_i \lambda_i^2/2}`.
 
-    Parameters
-    ----------
-    n : int >= 1
-    size : int or tuple of int, default ()
-        Leading shape: the result has shape ``size + (n, n)``.
-    rng : numpy.random.Generator (required)
+    ``n`` >= 1 is the size; the result has shape ``size + (n, n)``; ``rng`` is required.
 
     >>> goe(3, 2, np.random.default_rng(0)).shape
     (2, 3, 3)
@@ -568,12 +507,8 @@ class NoisySaddle(Landscape):
     :math:`B` (drawn with replacement) has noise of standard deviation
     :math:`\sigma/\sqrt B` per coordinate.
 
-    Parameters
-    ----------
-    h, gamma : float > 0, defaults 1.0 and 0.5
-    sigma : float >= 0, default 0.1
-    n_samples : int >= 2, default 512
-    rng : numpy.random.Generator, optional (default: seed 0)
+    Parameters: ``h, gamma`` > 0 (defaults 1.0, 0.5), ``sigma`` >= 0 (0.1),
+    ``n_samples`` >= 2 (512), ``rng`` draws the :math:`z_i` (default seed 0).
     """
 
     def __init__(self, h: float = 1.0, gamma: float = 0.5, sigma: float = 0.1, n_samples: int = 512,
@@ -601,7 +536,7 @@ class NoisySaddle(Landscape):
         if not np.issubdtype(idx.dtype, np.integer) or idx.ndim == 0:
             raise TypeError(f"batch must be an integer index array of shape (B,) or (..., B); got {idx.dtype}")
         if idx.min() < 0 or idx.max() >= self.n_samples:
-            raise ValueError(f"batch indices must be in [0, {self.n_samples})")
+            raise ValueError(f"batch indices must be in [0, {self.n_samples}); got {idx.min()} to {idx.max()}")
         return self.sigma * self.Z[idx].mean(axis=-2)
 
     def _value(self, p):
