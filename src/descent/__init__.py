@@ -21,8 +21,9 @@ Modules, one per concept:
 - :mod:`descent.adaptive`    problems and measurements for Adagrad, RMSProp and Adadelta
 - :mod:`descent.adam_family` bias correction, step bounds, AMSGrad's counterexample, RAdam's rectifier
 - :mod:`descent.lr_range`    the learning-rate range test
+- :mod:`descent.curvature`   Hessian-vector products, power iteration, Newton and saddle-free steps, L-BFGS, GOE
 - :mod:`descent.precision`   number formats, stochastic rounding, loss scaling, mixed-precision steps, memory
-- :mod:`descent.rl`          policy-gradient pieces: discounted returns, GAE, score function, PPO clipping
+- :mod:`descent.rl`          policy gradients: softmax policies, REINFORCE and baselines, PPO, natural gradient, a Gymnasium runner
 - :mod:`descent.cheatsheet`  the cheat-sheet appendix, generated from the optimizers themselves
 - :mod:`descent.exercises`   exercise checks that cannot be bypassed (``forbid``, ``spy``, ``agree``)
 - :mod:`descent.student`     the student edition of the notebooks (``python -m descent.student``)
