@@ -47,6 +47,10 @@ SETTINGS = {
     RAdam: dict(lr=decay(0.05)),
     AdaBelief: dict(lr=decay(0.05)),
     Lion: dict(lr=decay(0.05)),
+    optim.Muon: dict(lr=decay(0.05), weight_decay=0.0),  # on x as a 1 x d matrix: normalized momentum
+    optim.Sophia: dict(lr=decay(0.02), weight_decay=0.0),  # no curvature passed: sign momentum, like Lion
+    optim.ScheduleFreeSGD: dict(lr=0.1, r=2.0),
+    optim.ScheduleFreeAdamW: dict(lr=0.05, r=2.0),
 }
 
 
@@ -59,9 +63,13 @@ def test_every_optimizer_has_settings():
 def test_reaches_the_minimizer(cls, problem):
     grad, x0, x_star = PROBLEMS[problem]
     opt = cls(**SETTINGS[cls])
+    if cls is optim.Muon:  # matrices only: x as a row, whose polar factor is x / |x|
+        grad, x0, x_star = (lambda x, f=grad: f(x[0])[None, :]), x0[None, :], x_star[None, :]
     x, state = x0.copy(), opt.init(x0)
     for _ in range(STEPS):
         x, state = opt.update_(x, grad(x), state)
+    if cls in (optim.ScheduleFreeSGD, optim.ScheduleFreeAdamW):
+        x = opt.eval_params(x, state)  # the averaged point, not the gradient point y
     tol = 1e-3
     assert np.linalg.norm(x - x_star) < tol, f"{cls.__name__} ended at {x}, minimizer {x_star}"
     assert np.linalg.norm(x0 - x_star) > 100 * tol  # the start was far away

@@ -17,7 +17,7 @@ FLAGS = {  # boolean options that change which code runs
     "SGD": ["nesterov"], "RMSprop": ["centered"], "Adam": ["amsgrad", "decoupled_weight_decay"],
     "AdamW": ["amsgrad"], "NAdam": ["decoupled_weight_decay"], "RAdam": ["decoupled_weight_decay"],
     "AdaBelief": ["amsgrad", "weight_decouple", "fixed_decay", "rectify", "degenerated_to_sgd"],
-    "Lion": ["decoupled_weight_decay"],
+    "Lion": ["decoupled_weight_decay"], "Muon": ["nesterov"],
 }
 
 
@@ -30,7 +30,8 @@ def configs(draw):
         if name == "initial_lr":
             continue
         high = 0.99 if interval.high is not None else {"lr": 0.3, "eps": 0.1}.get(name, 0.2)
-        value = lambda: draw(st.one_of(st.just(0.0), st.floats(1e-3, high)))  # noqa: E731
+        low = interval.clip(0.0)  # 0, or just above it for an open end (schedule-free momentum)
+        value = lambda: draw(st.one_of(st.just(low), st.floats(1e-3, high)))  # noqa: E731
         kw[name] = (value(), value()) if name == "betas" else value()
     for flag in FLAGS.get(cls.__name__, []):
         kw[flag] = draw(st.booleans())
@@ -75,6 +76,8 @@ def assert_bitwise(a, b):
 def test_update_inplace_bitwise_equal_to_update(config, dtype, shape, chunk):
     cls, kw = config
     p0 = np.linspace(-2.0, 2.0, int(np.prod(shape))).reshape(shape).astype(dtype)
+    if cls is optim.Muon and p0.ndim < 2:  # matrices only
+        p0 = p0.reshape(1, -1)
     with pytest.MonkeyPatch.context() as mp, np.errstate(all="ignore"):
         mp.setattr(base, "CHUNK", chunk)  # force several blocks, the last one short
         assert_bitwise(*both(cls(**kw), p0))
@@ -91,7 +94,7 @@ def test_grid_of_runs_non_contiguous_and_dict(cls, monkeypatch):
     p0 = np.ascontiguousarray(np.linspace(-1.0, 1.0, 24).reshape(6, 4)).T  # (4, 6), not C-contiguous
     assert not p0.flags.c_contiguous
     opt = cls(lr=0.01)
-    params = {"w": p0.copy(), "b": np.ones(3)}
+    params = {"w": p0.copy(), "b": np.ones((1, 3) if cls is optim.Muon else 3)}  # Muon: matrices only
     pure, s_pure = dict(params), opt.init(params)
     fast, s_fast = {k: v.copy() for k, v in params.items()}, opt.init(params)
     for k in range(3):

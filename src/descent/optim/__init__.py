@@ -50,7 +50,9 @@ mask, master weights, gradient accumulation and loss scaling.
 
 Modules: :mod:`.base` (the protocol), :mod:`.sgd`, :mod:`.adaptive` (Adagrad,
 RMSprop, Adadelta), :mod:`.adam` (Adam, AdamW, Adamax, NAdam), :mod:`.rectified`
-(RAdam, AdaBelief), :mod:`.sign` (Lion), :mod:`.clip`, :mod:`.wrappers`.
+(RAdam, AdaBelief), :mod:`.sign` (Lion),
+:mod:`.muon` (Muon, :func:`newton_schulz`), :mod:`.sophia` (Sophia), :mod:`.schedulefree`
+(ScheduleFreeSGD, ScheduleFreeAdamW), :mod:`.clip`, :mod:`.wrappers`.
 """
 
 from __future__ import annotations
@@ -62,11 +64,15 @@ from .base import Optimizer, buffers, copy_state
 from .clip import clip_grad_norm, global_norm
 from .rectified import AdaBelief, RAdam
 from .sgd import SGD
+from .muon import Muon, newton_schulz, polar
+from .schedulefree import ScheduleFreeAdamW, ScheduleFreeSGD
 from .sign import Lion
+from .sophia import Sophia
 from .wrappers import accumulate, masked, master_weights, scale_loss
 
 #: Every optimizer class, in the book's order; read by ``__all__`` and the tests.
-OPTIMIZERS = (SGD, Adagrad, RMSprop, Adadelta, Adam, AdamW, Adamax, NAdam, RAdam, AdaBelief, Lion)
+OPTIMIZERS = (SGD, Adagrad, RMSprop, Adadelta, Adam, AdamW, Adamax, NAdam, RAdam, AdaBelief, Lion,
+              Muon, Sophia, ScheduleFreeSGD, ScheduleFreeAdamW)
 
 __all__ = [
     "Optimizer",
@@ -81,4 +87,6 @@ __all__ = [
     "master_weights",
     "accumulate",
     "scale_loss",
+    "newton_schulz",
+    "polar",
 ]
