@@ -25,7 +25,6 @@ BOOK_PAGES = sorted((ROOT / "book").glob("*.md")) + sorted((ROOT / "book").glob(
 # links to them already. Remove a name here once its chapter has landed: the test then demands it exists.
 FORWARD_FIGURES = {
     "fig-bakeoff", "fig-adam-vs-sgd-generalization",                            # chapter 9
-    "fig-newton-schulz",                                                        # chapter 12
     "fig-batch-size-targets", "fig-powers-of-two",                              # chapter 3, revised
 }
 

@@ -87,7 +87,7 @@ class Sophia(Optimizer):
         "rule": r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\ "
                 r"h_t = \beta_2 h_{t-1} + (1-\beta_2)\hat h_t \text{ every } k \text{ steps},\ "
                 r"\theta_t = \theta_{t-1}(1-\eta_t\lambda) - \eta_t \operatorname{sign}(m_t)"
-                r"\min\big(|m_t|/(\rho b h_t + \epsilon), 1\big)",
+                r"\min\big(\lvert m_t\rvert/(\rho b h_t + \epsilon), 1\big)",
         "use": "language-model pre-training with a cheap diagonal curvature estimate every ~10 steps",
     }
 
