@@ -230,3 +230,36 @@ def test_bad_input(wine):
         res.mask("SGD", 0.5)
     with pytest.raises(ValueError, match="metric must be one of"):
         res.by_lr("SGD", "f1")
+
+
+def test_sweep_clip_keep_params_and_curves(wine):
+    """Per-run clipping, kept parameters and the per-epoch test and gradient-norm curves, against a hand run."""
+    res = bk.sweep({"SGD": lambda lr: SGD(lr=lr)}, wine, [0.5], seeds=(2, 3), hidden=(5,), epochs=3,
+                   batch_size=40, clip=0.3, keep_params=True)
+    lay = bk.layout(res.config["sizes"])
+    theta = bk.init_params(lay.sizes, [3])
+    opt = SGD(lr=0.5)
+    state = opt.init(theta)
+    rng = np.random.default_rng([3, 1])
+    norms = []
+    for _ in range(3):
+        perm = rng.permutation(wine.X_train.shape[0])
+        epoch_max = 0.0
+        for s in range(0, perm.size, 40):
+            i = perm[s:s + 40]
+            _, g = bk.loss_and_grad(theta, lay, wine.X_train[i], wine.y_train[i])
+            n = np.linalg.norm(g)
+            epoch_max = max(epoch_max, n)
+            theta, state = opt.update(theta, g * min(1.0, 0.3 / n), state)
+        norms.append(epoch_max)
+    np.testing.assert_allclose(res.params[1], theta[0], rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(res.grad_norm[1], norms, rtol=1e-10)
+    assert res.grad_norm.max() > 0.3  # clipping happened
+    np.testing.assert_array_equal(res.test_acc[:, -1], res.final["test_acc"])
+    np.testing.assert_array_equal(res.val_acc[:, -1], res.final["val_acc"])
+    assert res.test_loss.shape == (2, 3)
+    assert bk.sweep({"SGD": lambda lr: SGD(lr=lr)}, wine, [0.5], seeds=(0,), hidden=(3,), epochs=1).params is None
+    with pytest.raises(ValueError, match="clip must be in"):
+        bk.sweep({"SGD": lambda lr: SGD(lr=lr)}, wine, [0.5], clip=0.0)
+    with pytest.raises(TypeError, match="keep_params must be True or False"):
+        bk.sweep({"SGD": lambda lr: SGD(lr=lr)}, wine, [0.5], keep_params=1)

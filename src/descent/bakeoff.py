@@ -335,7 +335,7 @@ def _mean_loss(logits: np.ndarray, y: np.ndarray) -> np.ndarray:
 # -------------------------------------------------------------------- results
 @dataclass
 class Bakeoff:
-    """Tidy results: one entry per run (optimizer x lr x seed) in every array.
+    r"""Tidy results: one entry per run (optimizer x lr x seed) in every array.
 
     Attributes
     ----------
@@ -344,6 +344,10 @@ class Bakeoff:
         Mean mini-batch loss during each epoch (each taken before its update), ``inf`` once diverged.
     val_loss, val_acc : (n_runs, epochs)
         Validation loss and accuracy after each epoch.
+    test_loss, test_acc : (n_runs, epochs)
+        The same on the test split: for reporting (early stopping chosen on validation), never for choosing.
+    grad_norm : (n_runs, epochs)
+        The largest mini-batch gradient norm :math:`\|g\|_2` of each epoch (before clipping).
     final : dict of (n_runs,) arrays
         ``train_loss``, ``train_acc``, ``val_loss``, ``val_acc``, ``test_loss``,
         ``test_acc`` at the end, ``gap`` = train_acc - test_acc,
@@ -351,6 +355,8 @@ class Bakeoff:
         loss or parameter, or a final training loss above ``DIVERGED`` (10) times its value at
         initialization (weights that blew up behind dead ReLUs leave finite but huge losses).
     data : str, config : dict, seconds : float (wall time of the sweep)
+    params : (n_runs, P) array or None
+        The final parameters (flat, see :func:`layout`) when ``sweep(keep_params=True)``.
     """
 
     optimizer: np.ndarray
@@ -363,6 +369,10 @@ class Bakeoff:
     data: str
     config: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    test_loss: np.ndarray | None = None
+    test_acc: np.ndarray | None = None
+    grad_norm: np.ndarray | None = None
+    params: np.ndarray | None = None
 
     @property
     def names(self) -> list[str]:
@@ -459,7 +469,7 @@ def sweep(optimizers: Mapping[str, Factory], data: Split, lrs: Mapping[str, Sequ
           seeds: Sequence[int] = (0, 1, 2), *, hidden: Sequence[int] = (32,), epochs: int = 20,
           batch_size: int = 128, dropout: float = 0.0,
           augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None,
-          progress: bool = False) -> Bakeoff:
+          clip: float | None = None, keep_params: bool = False, progress: bool = False) -> Bakeoff:
     r"""Train every (optimizer, lr, seed) on ``data`` with one budget; return tidy :class:`Bakeoff` results.
 
     Each optimizer's runs (its lr grid x ``seeds``) train together as one
@@ -487,6 +497,11 @@ def sweep(optimizers: Mapping[str, Factory], data: Split, lrs: Mapping[str, Sequ
     augment : callable(X_batch, rng) -> X_batch, optional
         Applied to each training mini-batch of each run, e.g.
         ``descent.regularize.shift_digits``.
+    clip : float > 0, optional
+        Clip each run's gradient to this global norm,
+        :math:`g \leftarrow g\min(1, c/\|g\|_2)` (per run, not across runs).
+    keep_params : bool
+        Return the final parameters in ``Bakeoff.params``.
     progress : bool
         Show a ``tqdm`` progress bar over optimizers x epochs.
     """
@@ -508,8 +523,11 @@ def sweep(optimizers: Mapping[str, Factory], data: Split, lrs: Mapping[str, Sequ
     p = float(check_in_range("dropout", dropout, 0.0, 1.0, allow_array=False))
     if augment is not None and not callable(augment):
         raise TypeError(f"augment must be a callable (X_batch, rng) -> X_batch or None; got {augment!r}")
-    if not isinstance(progress, (bool, np.bool_)):
-        raise TypeError(f"progress must be True or False; got {progress!r}")
+    if clip is not None:
+        clip = float(check_in_range("clip", clip, 0.0, None, low_open=True, allow_array=False))
+    for flag_name, flag in (("keep_params", keep_params), ("progress", progress)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(f"{flag_name} must be True or False; got {flag!r}")
 
     lay = layout((data.n_features, *hidden, data.n_classes))
     theta0 = init_params(lay.sizes, seeds)
@@ -521,7 +539,8 @@ def sweep(optimizers: Mapping[str, Factory], data: Split, lrs: Mapping[str, Sequ
 
         bar = tqdm(total=len(names) * epochs, desc=f"bake-off on {data.name}", unit="epoch")
     t0 = time.perf_counter()
-    cols: dict[str, list] = {k: [] for k in ("optimizer", "lr", "seed", "train_loss", "val_loss", "val_acc")}
+    cols: dict[str, list] = {k: [] for k in ("optimizer", "lr", "seed", "train_loss", "val_loss", "val_acc",
+                                             "test_loss", "test_acc", "grad_norm", "params")}
     finals: dict[str, list] = {}
     try:
         for name in names:
@@ -535,9 +554,7 @@ def sweep(optimizers: Mapping[str, Factory], data: Split, lrs: Mapping[str, Sequ
             state = opt.init(theta)
             grad = np.empty_like(theta)
             rngs = [np.random.default_rng([s, 1]) for s in seeds]
-            tl = np.zeros((R, epochs))
-            vl = np.zeros((R, epochs))
-            va = np.zeros((R, epochs))
+            tl, vl, va, sl, sa, gn = (np.zeros((R, epochs)) for _ in range(6))
             bad = np.zeros(R, dtype=bool)
             for e in range(epochs):
                 perms = np.stack([r.permutation(n) for r in rngs])[seed_of]  # (R, n): shared per seed
@@ -556,11 +573,18 @@ def sweep(optimizers: Mapping[str, Factory], data: Split, lrs: Mapping[str, Sequ
                     loss, _ = loss_and_grad(theta, lay, xb, data.y_train[idx], dropout=p, masks=masks, out=grad)
                     total += loss * idx.shape[1]
                     with np.errstate(all="ignore"):
+                        norm = np.sqrt(np.einsum("rp,rp->r", grad, grad))
+                        gn[:, e] = np.fmax(gn[:, e], norm)
+                        if clip is not None:
+                            grad *= np.minimum(1.0, clip / np.where(norm > 0, norm, 1.0))[:, None]
                         theta, state = opt.update_(theta, grad, state)
                 tl[:, e] = total / n
                 zv = predict(theta, lay, data.X_val)
                 vl[:, e] = _mean_loss(zv, data.y_val)
                 va[:, e] = _accuracy(zv, data.y_val)
+                zt = predict(theta, lay, data.X_test)
+                sl[:, e] = _mean_loss(zt, data.y_test)
+                sa[:, e] = _accuracy(zt, data.y_test)
                 if bar is not None:
                     bar.update(1)
             bad |= ~np.all(np.isfinite(theta), axis=1) | ~np.isfinite(tl).all(axis=1)
@@ -584,11 +608,16 @@ def sweep(optimizers: Mapping[str, Factory], data: Split, lrs: Mapping[str, Sequ
             cols["train_loss"].append(tl)
             cols["val_loss"].append(vl)
             cols["val_acc"].append(va)
+            cols["test_loss"].append(sl)
+            cols["test_acc"].append(sa)
+            cols["grad_norm"].append(np.where(np.isfinite(gn), gn, np.inf))
+            if keep_params:
+                cols["params"].append(theta.copy())
     finally:
         if bar is not None:
             bar.close()
     seconds = time.perf_counter() - t0
-    config = {"hidden": hidden, "epochs": epochs, "batch_size": batch_size, "dropout": p,
+    config = {"hidden": hidden, "epochs": epochs, "batch_size": batch_size, "dropout": p, "clip": clip,
               "seeds": tuple(seeds), "augment": augment is not None, "sizes": lay.sizes,
               "n_train": n, "lrs": {k: tuple(v) for k, v in grids.items()}}
     return Bakeoff(
@@ -598,4 +627,7 @@ def sweep(optimizers: Mapping[str, Factory], data: Split, lrs: Mapping[str, Sequ
         val_acc=np.concatenate(cols["val_acc"]),
         final={k: np.concatenate(v) for k, v in finals.items()},
         data=data.name, config=config, seconds=seconds,
+        test_loss=np.concatenate(cols["test_loss"]), test_acc=np.concatenate(cols["test_acc"]),
+        grad_norm=np.concatenate(cols["grad_norm"]),
+        params=np.concatenate(cols["params"]) if keep_params else None,
     )
