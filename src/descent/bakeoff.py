@@ -227,7 +227,11 @@ def predict(theta: np.ndarray, lay: Layout, X: np.ndarray) -> np.ndarray:
     layers = lay.unflatten(theta)
     with np.errstate(all="ignore"):  # diverged runs carry inf/nan; reported, not warned
         for k, (W, b) in enumerate(layers):
-            h = h @ W + b
+            if h.ndim == 2:  # a shared batch: one (N, d) x (d, R*H) product instead of R small ones
+                R, d, H = W.shape
+                h = (h @ W.transpose(1, 0, 2).reshape(d, R * H)).reshape(-1, R, H).transpose(1, 0, 2) + b
+            else:
+                h = h @ W + b
             if k < len(layers) - 1:
                 np.maximum(h, 0.0, out=h)
     return h
