@@ -246,3 +246,36 @@ def test_bad_input():
         rg.early_stop([1.0, 2.0], patience=1, mode="best")
     with pytest.raises(ValueError, match="non-empty 1-d"):
         rg.early_stop([], patience=1)
+
+
+# ------------------------------------------------------------------- explorer
+def test_explore_regularization_live_and_static():
+    from descent.bakeoff import load_split
+    wine = load_split("wine")
+    ex = rg.explore_regularization(wine, lr=1e-2, p=0.0, weight_decay=0.0, epochs=4, seeds=[0, 1],
+                                   static_p=[0.0, 0.5], static_weight_decay=[0.0, 1.0])
+    tl, vl, final = ex.compute(ex.values)
+    assert tl.shape == (2, 4) and vl.shape == (2, 4)
+    html = ex.static_html()
+    assert "descent-explorer" in html and "<script" in html
+    assert len(ex._cache) == 4  # the book's 2 x 2 grid (the initial setting is one of them)
+    bundle = ex._repr_mimebundle_()
+    assert {"text/plain", "text/html"} <= set(bundle)
+    before = ex.summary
+    ex.update(p=0.5)
+    assert ex.summary != before and ex.summary.startswith("p = 0.5")
+    with pytest.raises(ValueError, match="no slider named"):
+        ex.update(beta=0.1)
+
+
+def test_explore_regularization_bad_input():
+    from descent.bakeoff import load_split
+    wine = load_split("wine")
+    with pytest.raises(TypeError, match="data must be a descent.bakeoff.Split"):
+        rg.explore_regularization((wine.X_train, wine.y_train))
+    with pytest.raises(ValueError, match=r"p must be in \[0, 0.9\]"):
+        rg.explore_regularization(wine, p=0.95)
+    with pytest.raises(ValueError, match="static_p must give 1 to 8 values"):
+        rg.explore_regularization(wine, static_p=[i / 20 for i in range(10)])
+    with pytest.raises(ValueError, match="seeds must name at least one seed"):
+        rg.explore_regularization(wine, seeds=[])

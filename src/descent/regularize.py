@@ -27,7 +27,7 @@ import numpy as np
 from ._validation import check_float_array, check_in_range, check_int
 from .nn import MLP, BatchNorm, Layer, _check_rng
 
-__all__ = ["Dropout", "DropoutMLP", "evaluating", "soft_threshold", "proximal", "Proximal",
+__all__ = ["Dropout", "DropoutMLP", "evaluating", "soft_threshold", "proximal", "Proximal", "explore_regularization",
            "shift_digits", "gaussian_noise", "EarlyStopping", "early_stop", "StopPoint"]
 
 
@@ -446,3 +446,199 @@ def early_stop(curve: Any, patience: int, min_delta: float = 0.0, mode: str = "m
             break
     best = max(es.best, 0)
     return StopPoint(int(i), int(best), float(c[best]))
+
+
+# ------------------------------------------------------------------- explorer
+def _band_dash(ls: Any) -> str | None:
+    return {"-": None, "--": "7 4", "-.": "7 3 2 3", ":": "2 3"}.get(ls, "6 2 2 2") if isinstance(ls, str) else "6 2 2 2"
+
+
+def explore_regularization(data: Any, *, lr: float = 1e-2, p: float = 0.2, weight_decay: float = 0.1,
+                           epochs: int = 100, seeds: Sequence[int] = range(5), hidden: Sequence[int] = (32,),
+                           batch_size: int = 128, static_p: Sequence[float] = (0.0, 0.2, 0.5),
+                           static_weight_decay: Sequence[float] = (0.0, 0.1, 1.0)) -> Any:
+    r"""An explorer of dropout :math:`p` and decoupled weight decay :math:`\lambda` on an MLP (AdamW).
+
+    Every setting trains ``len(seeds)`` networks with
+    :func:`descent.bakeoff.sweep` (AdamW at rate ``lr``, inverted dropout
+    ``p`` on the hidden units) and draws the median training and validation
+    loss per epoch with bands from the best to the worst seed, on a fixed log
+    axis. Live in JupyterLab (each change retrains), kernel-free in the book
+    over ``static_p`` x ``static_weight_decay``.
+
+    Parameters
+    ----------
+    data : descent.bakeoff.Split
+    lr : float > 0
+    p : float in [0, 0.9]; weight_decay : float in [0, 3]
+        Initial slider values.
+    epochs, batch_size : int >= 1; seeds : sequence of int; hidden : sequence of int
+        As in :func:`descent.bakeoff.sweep`.
+    static_p, static_weight_decay : sequences of 1 to 8 values in the slider ranges
+        The book's grid.
+
+    Examples
+    --------
+    >>> from descent.bakeoff import load_split
+    >>> ex = explore_regularization(load_split("wine"), epochs=3, seeds=[0], static_p=[0.0], static_weight_decay=[0.0])
+    >>> ex.summary.startswith("p = 0.2, λ = 0.1: final training loss")
+    True
+    """
+    from .bakeoff import Split
+
+    if not isinstance(data, Split):
+        raise TypeError(f"data must be a descent.bakeoff.Split; got {type(data).__name__}")
+    lr = float(check_in_range("lr", lr, 0.0, None, low_open=True, allow_array=False))
+    p = float(check_in_range("p", p, 0.0, 0.9, high_open=False, allow_array=False))
+    weight_decay = float(check_in_range("weight_decay", weight_decay, 0.0, 3.0, high_open=False, allow_array=False))
+    epochs = check_int("epochs", epochs, 1)
+    batch_size = check_int("batch_size", batch_size, 1)
+    seeds = [check_int("seeds[i]", s, 0) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds must name at least one seed")
+    grids = {}
+    for name, vals, hi in (("static_p", static_p, 0.9), ("static_weight_decay", static_weight_decay, 3.0)):
+        vals = sorted({float(check_in_range(f"{name}[i]", v, 0.0, hi, high_open=False, allow_array=False))
+                       for v in vals})
+        if not 1 <= len(vals) <= 8:
+            raise ValueError(f"{name} must give 1 to 8 values; got {len(vals)}")
+        grids[name] = vals
+    return _RegularizationExplorer(data, lr, p, weight_decay, epochs, seeds, tuple(hidden), batch_size,
+                                   grids["static_p"], grids["static_weight_decay"])
+
+
+def _make_explorer_class() -> type:
+    from .explore.base import BaseExplorer, control_spec
+
+    class RegularizationExplorer(BaseExplorer):
+        """Dropout p and weight decay λ -> training and validation loss curves (see :func:`explore_regularization`)."""
+
+        YLIM = (1e-3, 10.0)
+
+        def __init__(self, data, lr, p, wd, epochs, seeds, hidden, batch_size, static_p, static_wd):
+            import ipywidgets as w
+            import matplotlib as mpl
+            from matplotlib.backends.backend_agg import FigureCanvasAgg
+            from matplotlib.figure import Figure
+
+            from . import viz
+            from .explore.controls import Slider
+
+            self.data, self.lr, self.epochs, self.seeds = data, lr, epochs, list(seeds)
+            self.hidden, self.batch_size = hidden, batch_size
+            self._setup_controls({"p": Slider(0.0, 0.9, p, step=0.05, static=static_p),
+                                  "weight_decay": Slider(0.0, 3.0, wd, step=0.05, static=static_wd)},
+                                 continuous=False)
+            with mpl.rc_context(viz.style_rc() | {"figure.constrained_layout.use": False}):
+                self.fig = Figure(figsize=(7.0, 3.4), dpi=100, layout="none")
+                FigureCanvasAgg(self.fig)
+                self.ax = self.fig.add_subplot()
+                self.fig.subplots_adjust(left=0.12, right=0.98, bottom=0.15, top=0.9)
+            self._image = w.Image(format="png", layout=w.Layout(width="700px", max_width="100%"))
+            self._text = w.HTML()
+            self._cache: dict = {}
+            self._observe(list(self.sliders.values()))
+            self.widget = w.VBox([w.HBox(list(self.sliders.values())), self._image, self._text])
+            self.summary = ""
+            self.refresh()
+
+        def compute(self, v):
+            from .bakeoff import sweep
+            from .optim import AdamW
+
+            key = (round(float(v["p"]), 6), round(float(v["weight_decay"]), 6))
+            if key not in self._cache:
+                wd = key[1]
+                r = sweep({"AdamW": lambda lr: AdamW(lr=lr, weight_decay=wd)}, self.data, [self.lr], self.seeds,
+                          hidden=self.hidden, epochs=self.epochs, batch_size=self.batch_size, dropout=key[0])
+                self._cache[key] = (r.train_loss, r.val_loss, r.final)
+            return self._cache[key]
+
+        def _words(self, v, res):
+            tl, vl, f = res
+            return (f"p = {v['p']:.2g}, λ = {v['weight_decay']:.2g}: final training loss {np.median(tl[:, -1]):.3g}, "
+                    f"validation loss {np.median(vl[:, -1]):.3g} (lowest {np.median(vl.min(axis=1)):.3g} at epoch "
+                    f"{int(np.median(vl.argmin(axis=1))) + 1}), validation accuracy "
+                    f"{100 * np.median(f['val_acc']):.1f}% (medians over {len(self.seeds)} seeds)")
+
+        def draw(self, res, title):
+            import io
+
+            from . import viz
+
+            tl, vl, _ = res
+            ax = self.ax
+            ax.clear()
+            ep = np.arange(1, self.epochs + 1)
+            for i, (name, c) in enumerate((("training loss", tl), ("validation loss", vl))):
+                st = viz.style(i)
+                ax.fill_between(ep, c.min(axis=0), c.max(axis=0), color=st["color"], alpha=0.2, lw=0)
+                ax.plot(ep, np.median(c, axis=0), color=st["color"], linestyle=st["linestyle"], label=name)
+            ax.set_yscale("log")
+            ax.set_ylim(*self.YLIM)
+            ax.set_xlim(1, self.epochs)
+            ax.set_xlabel("epoch")
+            ax.set_ylabel("cross-entropy")
+            ax.legend(loc="lower left", fontsize=9)
+            ax.set_title(title, fontsize=10)
+            buf = io.BytesIO()
+            self.fig.savefig(buf, format="png", dpi=self.fig.dpi)
+            self._image.value = buf.getvalue()
+
+        def refresh(self):
+            v = self.values
+            res = self.compute(v)
+            self.summary = self._words(v, res)
+            self.draw(res, f"AdamW η = {self.lr:.2g} on {self.data.X_train.shape[0]} training examples")
+            self._text.value = f"<span style='font-family: monospace'>{self.summary}</span>"
+
+        def static_figure(self):
+            from . import viz
+            from .explore.static import Axis, Panel, StaticFigure
+
+            v = self.values
+            book = self.book_controls()
+            controls = [control_spec(n, c, c.grid(), v[n]) for n, c in book.items()]
+            panel = Panel(Axis(1, self.epochs, "epoch"), Axis(*self.YLIM, "cross-entropy", log=True))
+            items = [{"name": name, "color": viz.style(i)["color"], "dash": _band_dash(viz.style(i)["linestyle"]),
+                      "deps": list(book), "series": [(0, "band"), (0, "line")]}
+                     for i, name in enumerate(("training loss", "validation loss"))]
+            fig = StaticFigure("", controls, [panel], items)
+            ep = np.arange(1, self.epochs + 1, dtype=float)
+            for j, it in enumerate(items):
+                for k, c in enumerate(fig.combos(it)):
+                    vals = {**v, **c}
+                    res = self.compute(vals)
+                    curve = res[j]
+                    fig.put(it["name"], k, [(ep, curve.min(axis=0), curve.max(axis=0)), (ep, np.median(curve, axis=0))],
+                            self._words(vals, res))
+            return fig
+
+        def _render_static(self):
+            from .explore.static import png_data_uri
+
+            fig = self.static_figure()
+            desc = ("Median training and validation loss per epoch over "
+                    f"{len(self.seeds)} seeds, with bands from the best to the worst seed, on a log axis, for "
+                    "AdamW with inverted dropout p on the hidden units and decoupled weight decay λ.")
+            return fig.html(alt=f"Loss curves: {self.summary}", description=desc,
+                            still=png_data_uri(self.fig, dpi=80, colors=48))
+
+        def __repr__(self):
+            return f"RegularizationExplorer: {self.summary}"
+
+    return RegularizationExplorer
+
+
+class _LazyExplorer:
+    """Builds the explorer class on first use (ipywidgets and the explorer package load only then)."""
+
+    cls: type | None = None
+
+    def __call__(self, *args: Any) -> Any:
+        if _LazyExplorer.cls is None:
+            _LazyExplorer.cls = _make_explorer_class()
+        return _LazyExplorer.cls(*args)
+
+
+_RegularizationExplorer = _LazyExplorer()
