@@ -420,6 +420,9 @@ class Bakeoff:
         seeds at that lr), ``test_acc_std`` (across seeds), ``diverged``
         (fraction of all this optimizer's runs that diverged) and ``mask``.
         A higher ``metric`` is better, except for names ending in ``loss``.
+        A learning rate at which any seed diverged is not chosen (unless every
+        rate diverged): a blown-up network can keep a good accuracy on an easy
+        split, but it is not a trained model to recommend.
         """
         out = {}
         sign = -1.0 if metric.endswith("loss") else 1.0
@@ -427,6 +430,9 @@ class Bakeoff:
             lrs, vals = self.by_lr(name, metric)
             score = sign * vals.mean(axis=1)
             score = np.where(np.isfinite(score), score, -np.inf)
+            failed = self.by_lr(name, "diverged")[1].any(axis=1)
+            if not failed.all():
+                score = np.where(failed, -np.inf, score)
             a = lrs[int(np.argmax(score))]
             m = self.mask(name, a)
             f = self.final
