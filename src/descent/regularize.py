@@ -14,6 +14,9 @@ r"""Regularization for :mod:`descent.nn` models: dropout, L1 proximal steps, aug
   digits with the signature ``(X, rng) -> X`` that
   :func:`descent.bakeoff.sweep` takes.
 - :class:`EarlyStopping` and :func:`early_stop`, which read a validation curve.
+- :func:`explore_regularization`, an explorer of dropout and weight decay on
+  an MLP (live in JupyterLab, kernel-free in the book), trained with
+  :func:`descent.bakeoff.sweep`.
 """
 
 from __future__ import annotations
