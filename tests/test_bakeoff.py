@@ -178,6 +178,11 @@ def test_best_chooses_on_validation_not_test():
     assert res.best("test_acc")["X"]["lr"] == 1.0
     lrs, vals = res.by_lr("X")
     assert lrs.tolist() == [0.1, 1.0] and vals.shape == (2, 2)
+    # a rate at which one seed diverged is not chosen, however good its accuracy
+    final["diverged"] = np.array([False, True, False, False])
+    assert res.best()["X"]["lr"] == 1.0
+    final["diverged"] = np.ones(n, bool)  # all diverged: the accuracy decides again
+    assert res.best()["X"]["lr"] == 0.1
 
 
 def test_progress_bar_runs(wine, capsys):
