@@ -24,7 +24,6 @@ BOOK_PAGES = sorted((ROOT / "book").glob("*.md")) + sorted((ROOT / "book").glob(
 # Figures that chapters 8-12 (and chapter 3's revision) are to create; the misconceptions page
 # links to them already. Remove a name here once its chapter has landed: the test then demands it exists.
 FORWARD_FIGURES = {
-    "fig-bakeoff", "fig-adam-vs-sgd-generalization",                            # chapter 9
     "fig-batch-size-targets", "fig-powers-of-two",                              # chapter 3, revised
 }
 

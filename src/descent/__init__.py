@@ -22,6 +22,8 @@ Modules, one per concept:
 - :mod:`descent.adam_family` bias correction, step bounds, AMSGrad's counterexample, RAdam's rectifier
 - :mod:`descent.lr_range`    the learning-rate range test
 - :mod:`descent.curvature`   Hessian-vector products, power iteration, Newton and saddle-free steps, L-BFGS, GOE
+- :mod:`descent.regularize`  dropout, L1 proximal steps, digits augmentation, early stopping
+- :mod:`descent.bakeoff`     fair optimizer comparisons: learning-rate sweeps over seeds on small data sets
 - :mod:`descent.precision`   number formats, stochastic rounding, loss scaling, mixed-precision steps, memory
 - :mod:`descent.rl`          policy gradients: softmax policies, REINFORCE and baselines, PPO, natural gradient, a Gymnasium runner
 - :mod:`descent.cheatsheet`  the cheat-sheet appendix, generated from the optimizers themselves
