@@ -314,12 +314,40 @@ def test_expected_loss_matches_simulation_from_a_distant_start(ls):
 def test_expected_loss_tends_to_the_stationary_floor(ls):
     curve = sgd_expected_loss(ls, np.array([0.1, 0.4]), 1, ls.solution, 3000)
     np.testing.assert_allclose(curve[-1], sgd_stationary_loss(ls, np.array([0.1, 0.4]), 1), rtol=1e-6)
+    # another metric: the mean squared error along one eigenvector, against simulation
+    lam, vec = np.linalg.eigh(ls.X.T @ ls.X / ls.n_samples)
+    u = vec[:, 0]
+    along = sgd_expected_loss(ls, 0.1, 1, ls.solution + 1.0, 40, metric=2 * np.outer(u, u))
+    traj = minimize(ls, np.tile(ls.solution + 1.0, (4000, 1)), SGD(lr=0.1), 40, batch_size=1,
+                    rng=np.random.default_rng(8))
+    sq = ((traj.points - ls.solution) @ u) ** 2
+    assert np.all(np.abs(sq.mean(axis=1)[1:] - along[1:]) < 4.5 * sq.std(axis=1, ddof=1)[1:] / np.sqrt(4000))
     assert curve[0, 0] == pytest.approx(0.0, abs=1e-15)
     bad = sgd_expected_loss(ls, 1.9 / ls.L, 1, ls.solution + 1, 400)   # unstable in mean square
     assert bad.shape == (401,) and np.isinf(bad[-1]) and np.all(np.isinf(bad[np.argmax(np.isinf(bad)):]))
 
 
+def test_expected_loss_follows_a_schedule(ls):
+    from descent.schedules import InverseTime
+
+    theta0 = ls.solution + 1.0
+    sched = InverseTime(0.2, decay=0.05)
+    curve = sgd_expected_loss(ls, sched, 3, theta0, 50)
+    # the full batch: gradient descent on the same schedule
+    gd = minimize(ls, theta0, SGD(lr=sched), 50)
+    np.testing.assert_allclose(sgd_expected_loss(ls, sched, ls.n_samples, theta0, 50), gd.losses - ls.min_value,
+                               rtol=1e-9, atol=1e-13)
+    R = 4000
+    traj = minimize(ls, np.tile(theta0, (R, 1)), SGD(lr=sched), 50, batch_size=3, rng=np.random.default_rng(4))
+    gap = traj.losses[1:] - ls.min_value
+    assert np.all(np.abs(gap.mean(axis=1) - curve[1:]) < 4.5 * gap.std(axis=1, ddof=1) / np.sqrt(R))
+    with pytest.raises(ValueError, match="lr"):
+        sgd_expected_loss(ls, lambda t: -1.0, 1, theta0, 3)
+
+
 def test_expected_loss_argument_errors(ls):
+    with pytest.raises(ValueError, match="metric must be a symmetric"):
+        sgd_expected_loss(ls, 0.1, 1, np.zeros(3), 5, metric=np.triu(np.ones((3, 3))))
     with pytest.raises(ValueError, match="theta0 must have shape"):
         sgd_expected_loss(ls, 0.1, 1, np.zeros(2), 5)
     with pytest.raises(ValueError, match="lr must be in"):
