@@ -243,3 +243,54 @@ def test_gauss_newton_validation():
         NonlinearLeastSquares.exponential_decay(np.ones(3), np.ones(4))
     with pytest.raises(TypeError, match="theta must have a floating-point dtype"):
         p.value(np.array([1, 2]))
+
+
+# ------------------------------------------------------------------ Armijo backtracking
+def test_backtracking_accepts_the_largest_trial_step_that_passes():
+    from descent.classic import backtracking_descent
+
+    q = Quadratic(np.array([[3.0, 1.0], [1.0, 2.0]]))
+    x0 = np.array([[1.0, -2.0], [0.3, 0.4]])
+    traj, lrs, evals = backtracking_descent(q, x0, 25, lr0=2.0, c=0.3, shrink=0.5)
+    assert traj.points.shape == (26, 2, 2) and lrs.shape == (25, 2)
+    count = 0
+    for k in range(25):
+        for r in range(2):
+            x, eta = traj.points[k, r], lrs[k, r]
+            g = q.grad(x)
+            f = q.value(x)
+            ok = lambda e: q.value(x - e * g) <= f - 0.3 * e * g @ g
+            trials = 2.0 * 0.5 ** np.arange(60)
+            first = trials[np.argmax([ok(e) for e in trials])]
+            if g @ g > 0:
+                assert eta == first and ok(eta)
+                count += int(np.argmax([ok(e) for e in trials])) + 1
+            np.testing.assert_allclose(traj.points[k + 1, r], x - eta * g)
+    assert evals == count
+    L = q.L
+    assert np.all(lrs >= min(2.0, 0.5 * 2 * (1 - 0.3) / L) - 1e-15)
+    assert np.all(np.diff(traj.losses, axis=0) <= 1e-15)
+
+
+def test_backtracking_converges_from_a_huge_first_step_and_on_a_nonquadratic():
+    from descent.classic import backtracking_descent
+    from descent.landscapes import Rosenbrock
+
+    q = Quadratic(np.diag([1.0, 100.0]))
+    traj, lrs, _ = backtracking_descent(q, np.array([1.0, 1.0]), 400, lr0=1e6)
+    assert traj.losses[-1] - q.min_value < 1e-6 and np.all(np.diff(traj.losses) <= 0)
+    rb = Rosenbrock()
+    traj, _, _ = backtracking_descent(rb, np.array([-1.2, 1.0]), 3000, lr0=1.0)
+    assert np.all(np.diff(traj.losses) <= 0) and traj.losses[-1] < 1e-3
+
+
+def test_backtracking_argument_errors():
+    from descent.classic import backtracking_descent
+
+    q = Quadratic(np.eye(2))
+    for kw, match in (({"lr0": 0.0}, "lr0"), ({"c": 1.0}, "c must"), ({"shrink": 1.5}, "shrink"),
+                      ({"max_shrinks": 0}, "max_shrinks")):
+        with pytest.raises(ValueError, match=match):
+            backtracking_descent(q, np.ones(2), 3, **kw)
+    traj, lrs, evals = backtracking_descent(q, np.zeros(2), 3)      # at the minimum: no step, no evaluation
+    assert np.all(lrs == 0) and evals == 0 and np.all(traj.points == 0)

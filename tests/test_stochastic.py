@@ -21,6 +21,8 @@ from descent.stochastic import (
     optimal_lr_quadratic,
     sample_batches,
     sgd_max_stable_lr,
+    gradient_noise_scale,
+    sgd_expected_loss,
     sgd_stationary_loss,
     time_per_gradient,
 )
@@ -286,3 +288,89 @@ def test_variance_standard_error_is_calibrated(ls):
     assert 0.75 < np.std(estimates, ddof=1) / reported < 1.33
     z = (estimates - reps[0].predicted[0]) / reported
     assert abs(np.mean(z)) < 0.5  # centred on the closed form
+
+
+# ------------------------------------------------------------------ expected loss curve, noise scale
+def test_expected_loss_full_batch_is_gradient_descent(ls):
+    theta0 = np.array([2.0, -1.0, 0.5])
+    curve = sgd_expected_loss(ls, np.array([0.3, 1.0]), ls.n_samples, theta0, 40)
+    for k, lr in enumerate((0.3, 1.0)):
+        gd = minimize(ls, theta0, SGD(lr=lr), 40)
+        np.testing.assert_allclose(curve[:, k], gd.losses - ls.min_value, rtol=1e-9, atol=1e-13)
+
+
+def test_expected_loss_matches_simulation_from_a_distant_start(ls):
+    # a distant start: the cross term between the mean error and the batch noise is active
+    theta0 = ls.solution + np.array([3.0, -2.0, 1.0])
+    lr, B, R = 0.3, 2, 4000
+    pred = sgd_expected_loss(ls, lr, B, theta0, 30)
+    traj = minimize(ls, np.tile(theta0, (R, 1)), SGD(lr=lr), 30, batch_size=B, rng=np.random.default_rng(3))
+    gap = traj.losses - ls.min_value
+    se = gap.std(axis=1, ddof=1) / np.sqrt(R)
+    assert np.all(np.abs(gap.mean(axis=1)[1:] - pred[1:]) < 4.5 * se[1:])
+    assert pred[0] == pytest.approx(ls.value(theta0) - ls.min_value, rel=1e-10)
+
+
+def test_expected_loss_tends_to_the_stationary_floor(ls):
+    curve = sgd_expected_loss(ls, np.array([0.1, 0.4]), 1, ls.solution, 3000)
+    np.testing.assert_allclose(curve[-1], sgd_stationary_loss(ls, np.array([0.1, 0.4]), 1), rtol=1e-6)
+    # another metric: the mean squared error along one eigenvector, against simulation
+    lam, vec = np.linalg.eigh(ls.X.T @ ls.X / ls.n_samples)
+    u = vec[:, 0]
+    along = sgd_expected_loss(ls, 0.1, 1, ls.solution + 1.0, 40, metric=2 * np.outer(u, u))
+    traj = minimize(ls, np.tile(ls.solution + 1.0, (4000, 1)), SGD(lr=0.1), 40, batch_size=1,
+                    rng=np.random.default_rng(8))
+    sq = ((traj.points - ls.solution) @ u) ** 2
+    assert np.all(np.abs(sq.mean(axis=1)[1:] - along[1:]) < 4.5 * sq.std(axis=1, ddof=1)[1:] / np.sqrt(4000))
+    assert curve[0, 0] == pytest.approx(0.0, abs=1e-15)
+    bad = sgd_expected_loss(ls, 1.9 / ls.L, 1, ls.solution + 1, 400)   # unstable in mean square
+    assert bad.shape == (401,) and np.isinf(bad[-1]) and np.all(np.isinf(bad[np.argmax(np.isinf(bad)):]))
+
+
+def test_expected_loss_follows_a_schedule(ls):
+    from descent.schedules import InverseTime
+
+    theta0 = ls.solution + 1.0
+    sched = InverseTime(0.2, decay=0.05)
+    curve = sgd_expected_loss(ls, sched, 3, theta0, 50)
+    # the full batch: gradient descent on the same schedule
+    gd = minimize(ls, theta0, SGD(lr=sched), 50)
+    np.testing.assert_allclose(sgd_expected_loss(ls, sched, ls.n_samples, theta0, 50), gd.losses - ls.min_value,
+                               rtol=1e-9, atol=1e-13)
+    R = 4000
+    traj = minimize(ls, np.tile(theta0, (R, 1)), SGD(lr=sched), 50, batch_size=3, rng=np.random.default_rng(4))
+    gap = traj.losses[1:] - ls.min_value
+    assert np.all(np.abs(gap.mean(axis=1) - curve[1:]) < 4.5 * gap.std(axis=1, ddof=1) / np.sqrt(R))
+    with pytest.raises(ValueError, match="lr"):
+        sgd_expected_loss(ls, lambda t: -1.0, 1, theta0, 3)
+
+
+def test_expected_loss_argument_errors(ls):
+    with pytest.raises(ValueError, match="metric must be a symmetric"):
+        sgd_expected_loss(ls, 0.1, 1, np.zeros(3), 5, metric=np.triu(np.ones((3, 3))))
+    with pytest.raises(ValueError, match="theta0 must have shape"):
+        sgd_expected_loss(ls, 0.1, 1, np.zeros(2), 5)
+    with pytest.raises(ValueError, match="lr must be in"):
+        sgd_expected_loss(ls, -0.1, 1, np.zeros(3), 5)
+    with pytest.raises(ValueError, match="steps"):
+        sgd_expected_loss(ls, 0.1, 1, np.zeros(3), -1)
+    with pytest.raises(ValueError, match="batch_size"):
+        sgd_expected_loss(ls, 0.1, 0, np.zeros(3), 5)
+    with pytest.raises(TypeError, match="LeastSquares"):
+        sgd_expected_loss(LogisticRegression.synthetic(n_samples=10), 0.1, 1, np.zeros(2), 5)
+
+
+def test_gradient_noise_scale(ls):
+    theta = np.array([[1.0, 2.0, 3.0], [0.5, 0.0, -1.0]])
+    G = ls.per_example_grads(theta[0])
+    by_hand = np.mean(np.sum((G - G.mean(axis=0)) ** 2, axis=1)) / np.sum(G.mean(axis=0) ** 2)
+    out = gradient_noise_scale(ls, theta)
+    assert out.shape == (2,) and out[0] == pytest.approx(by_hand, rel=1e-12)
+    assert gradient_noise_scale(ls, theta[1]) == pytest.approx(out[1], rel=1e-12)
+    # noise over signal: at B = B_noise the with-replacement variance equals the squared gradient norm
+    b = gradient_noise_scale(ls, theta[0])
+    assert minibatch_variance(ls, theta[0], 1, replace=True) / b == pytest.approx(np.sum(ls.grad(theta[0]) ** 2))
+    with pytest.raises(ValueError, match="stationary point"):
+        gradient_noise_scale(LeastSquares(ls.X, np.zeros(ls.n_samples)), np.zeros(3))   # gradient exactly 0
+    with pytest.raises(TypeError, match="finite sum"):
+        gradient_noise_scale(Quadratic(np.eye(2)), np.zeros(2))

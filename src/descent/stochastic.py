@@ -19,7 +19,9 @@ mini-batch gradient by Monte Carlo; :func:`minibatch_variance` is the closed
 form it should match; :func:`accumulate_gradients` rebuilds a large-batch
 gradient from micro-batches; :func:`sgd_stationary_loss` is the exact
 noise-floor level of constant-step SGD on least squares and
-:func:`sgd_max_stable_lr` its stability edge; and
+:func:`sgd_max_stable_lr` its stability edge; :func:`sgd_expected_loss` the
+exact expected loss curve from any start; :func:`gradient_noise_scale` is
+McCandlish et al.'s noise scale :math:`\operatorname{tr}\Sigma/\|\nabla L\|^2`; and
 :func:`time_per_gradient` times one gradient evaluation per batch size.
 
 Randomness enters only through an explicit ``rng`` argument.
@@ -47,6 +49,8 @@ __all__ = [
     "accumulate_gradients",
     "sgd_stationary_loss",
     "sgd_max_stable_lr",
+    "sgd_expected_loss",
+    "gradient_noise_scale",
     "time_per_gradient",
 ]
 
@@ -611,6 +615,147 @@ def sgd_max_stable_lr(problem: Any, batch_size: int, *, rtol: float = 1e-6) -> f
         mid = 0.5 * (lo + hi)
         lo, hi = (mid, hi) if sm.stable(mid) else (lo, mid)
     return lo
+
+
+def sgd_expected_loss(
+    problem: Any, lr: Any, batch_size: int, theta0: Any, steps: int, *, metric: Any = None
+) -> np.ndarray:
+    r"""Exact expected excess loss :math:`\mathbb{E}[L(\theta_t)] - L^\star`, :math:`t = 0..T`, of SGD on least squares.
+
+    SGD with batches of :math:`B` distinct examples drawn independently at
+    every step. With :math:`e = \theta - \theta^\star`, the mean
+    :math:`m_t = \mathbb{E}e_t` and second moment
+    :math:`P_t = \mathbb{E}[e_t e_t^\top]` obey the closed recursion
+
+    .. math::
+        m_t &= (I - \eta_t H)\, m_{t-1}, \\
+        P_t &= P_{t-1} - \eta_t (HP_{t-1} + P_{t-1}H) + \eta_t^2\,\mathbb{E}[H_B P_{t-1} H_B]
+              + \eta_t^2 c_B\, \tfrac1N {\textstyle\sum_i} \bigl(r_i^2 + 2 r_i\, x_i^\top m_{t-1}\bigr) A_i ,
+
+    with :math:`A_i = x_i x_i^\top`, residuals :math:`r_i = x_i^\top\theta^\star - y_i`,
+    :math:`c_B = \frac{N-B}{B(N-1)}` and
+    :math:`\mathbb{E}[H_B P H_B] = (1 - c_B) HPH + c_B \frac1N\sum_i A_i P A_i`;
+    the expected excess loss is :math:`\tfrac12\operatorname{tr}(HP_t)`. For a
+    constant step its limit is :func:`sgd_stationary_loss`; for :math:`B = N`
+    it is the loss of gradient descent. No Monte Carlo: the curve is exact up
+    to round-off.
+
+    Parameters
+    ----------
+    problem : LeastSquares
+        With dimension :math:`d \le 40`.
+    lr : float, 1-D array_like, or callable
+        Constant learning rate(s) :math:`\eta > 0`, one curve each; or a
+        schedule ``s`` (a callable of the number of updates already taken, as
+        in :mod:`descent.schedules`): update :math:`t` uses :math:`s(t-1)`.
+    batch_size : int
+        :math:`B`, in [1, N].
+    theta0 : float ndarray, shape (d,)
+        The start.
+    steps : int
+        :math:`T \ge 0`.
+    metric : float ndarray, shape (d, d), optional
+        Return :math:`\tfrac12\mathbb{E}[e_t^\top W e_t] = \tfrac12\operatorname{tr}(WP_t)`
+        for this symmetric :math:`W` instead of :math:`W = H` (the excess
+        loss); :math:`W = 2uu^\top` gives :math:`\mathbb{E}(u^\top e_t)^2`.
+
+    Returns
+    -------
+    ndarray, shape (T + 1,) for a scalar ``lr`` or a schedule, else (T + 1, K)
+        ``inf`` from where a curve overflows (the recursion is unstable there).
+
+    Examples
+    --------
+    >>> from descent.landscapes import LeastSquares
+    >>> ls = LeastSquares.synthetic(n_samples=50, dim=2, noise=0.5, rng=np.random.default_rng(0))
+    >>> curve = sgd_expected_loss(ls, 0.05, 1, np.zeros(2), 20000)
+    >>> bool(np.isclose(curve[-1], sgd_stationary_loss(ls, 0.05, 1), rtol=1e-6))
+    True
+    """
+    schedule = lr if callable(lr) else None
+    if schedule is None:
+        eta = np.asarray(check_in_range("lr", lr, 0.0, None, low_open=True), dtype=np.float64)
+        scalar = eta.ndim == 0
+        eta = np.atleast_1d(eta)
+        if eta.ndim != 1:
+            raise ValueError(f"lr must be a number, a 1-D array or a schedule; got shape {eta.shape}")
+    else:
+        scalar, eta = True, np.ones(1)
+    steps = check_int("steps", steps, 0)
+    sm = _SecondMoment(problem, batch_size)
+    theta0 = check_float_array("theta0", theta0, min_ndim=1)
+    if theta0.shape != (sm.d,):
+        raise ValueError(f"theta0 must have shape ({sm.d},); got {theta0.shape}")
+    X = problem.X
+    n = X.shape[0]
+    b = int(batch_size)
+    c = (n - b) / (b * max(n - 1, 1))
+    r = X @ problem.solution - problem.y
+    ZU = ((X[:, :, None] * X[:, None, :]).reshape(n, -1)) @ sm.U      # rows: x_i x_i^T in the basis U
+    cross_map = (2 * c / n) * ((X * r[:, None]).T @ ZU)                # m -> 2c/N sum_i r_i (x_i.m) A_i
+    if metric is None:
+        metric = sm.H
+    metric = check_float_array("metric", metric)
+    if metric.shape != (sm.d, sm.d) or not np.allclose(metric, metric.T):
+        raise ValueError(f"metric must be a symmetric ({sm.d}, {sm.d}) matrix; got shape {metric.shape}")
+    h = sm.U.T @ metric.reshape(-1)                                    # tr(WP) = h . p
+    m = np.tile(theta0 - problem.solution, (eta.size, 1))
+    p = (np.einsum("ki,kj->kij", m, m).reshape(eta.size, -1)) @ sm.U
+    out = np.empty((steps + 1, eta.size))
+    out[0] = p @ h / 2
+    if schedule is None:
+        step = np.eye(sm.lin.shape[0])[None] - eta[:, None, None] * (sm.lin[None] - eta[:, None, None] * sm.quad[None])
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(1, steps + 1):
+            if schedule is not None:
+                e = float(check_in_range("lr(t)", schedule(t - 1), 0.0, None, allow_array=False))
+                eta = np.array([e])
+                step = (np.eye(sm.lin.shape[0]) - e * (sm.lin - e * sm.quad))[None]
+            p = np.einsum("kij,kj->ki", step, p) + eta[:, None] ** 2 * (sm.noise[None] + m @ cross_map)
+            m = m - eta[:, None] * (m @ sm.H)
+            out[t] = p @ h / 2
+    out[~np.isfinite(out)] = np.inf
+    out = np.where(np.maximum.accumulate(np.isinf(out), axis=0), np.inf, out)
+    return out[:, 0] if scalar else out
+
+
+def gradient_noise_scale(problem: Any, theta: Any) -> Any:
+    r"""The gradient noise scale :math:`B_{\text{noise}} = \operatorname{tr}\Sigma(\theta) / \|\nabla L(\theta)\|^2`.
+
+    McCandlish et al. (2018) call it the simple noise scale: with
+    :math:`\operatorname{tr}\Sigma = \sigma^2 = \frac1N\sum_i\|\nabla\ell_i - \nabla L\|^2`
+    (the per-example variance), a batch of :math:`B` examples drawn with
+    replacement has noise :math:`\sigma^2/B`, equal to the squared signal
+    :math:`\|\nabla L\|^2` at :math:`B = B_{\text{noise}}`. Below it, a larger
+    batch cuts the steps needed almost in proportion; above it, hardly at all.
+
+    Parameters
+    ----------
+    problem : FiniteSum
+        With ``per_example_grads`` and ``grad``.
+    theta : float ndarray, shape (..., d)
+        Point(s); the gradient there must not vanish.
+
+    Returns
+    -------
+    float or ndarray of theta's leading shape
+
+    Examples
+    --------
+    >>> from descent.landscapes import LeastSquares
+    >>> ls = LeastSquares.synthetic(n_samples=100, dim=3, noise=0.5, rng=np.random.default_rng(0))
+    >>> far, near = gradient_noise_scale(ls, np.stack([ls.solution + 10, ls.solution + 0.01]))
+    >>> bool(far < near)          # the signal fades near the minimum, the noise does not
+    True
+    """
+    _check_finite_sum(problem)
+    theta = check_float_array("theta", theta, min_ndim=1)
+    signal = np.sum(np.asarray(problem.grad(theta)) ** 2, axis=-1)
+    if np.any(signal <= 0):
+        raise ValueError("theta must not be a stationary point: the gradient norm is 0 there, the noise scale infinite")
+    out = minibatch_variance(problem, theta, 1) / signal
+    return float(out) if np.ndim(out) == 0 else out
+
 
 
 def time_per_gradient(
