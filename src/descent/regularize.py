@@ -520,11 +520,7 @@ def _make_explorer_class() -> type:
 
         def __init__(self, data, lr, p, wd, epochs, seeds, hidden, batch_size, static_p, static_wd):
             import ipywidgets as w
-            import matplotlib as mpl
-            from matplotlib.backends.backend_agg import FigureCanvasAgg
-            from matplotlib.figure import Figure
 
-            from . import viz
             from .explore.controls import Slider
 
             self.data, self.lr, self.epochs, self.seeds = data, lr, epochs, list(seeds)
@@ -532,13 +528,7 @@ def _make_explorer_class() -> type:
             self._setup_controls({"p": Slider(0.0, 0.9, p, step=0.05, static=static_p),
                                   "weight_decay": Slider(0.0, 3.0, wd, step=0.05, static=static_wd)},
                                  continuous=False)
-            with mpl.rc_context(viz.style_rc() | {"figure.constrained_layout.use": False}):
-                self.fig = Figure(figsize=(7.0, 3.4), dpi=100, layout="none")
-                FigureCanvasAgg(self.fig)
-                self.ax = self.fig.add_subplot()
-                self.fig.subplots_adjust(left=0.12, right=0.98, bottom=0.15, top=0.9)
-            self._image = w.Image(format="png", layout=w.Layout(width="700px", max_width="100%"))
-            self._text = w.HTML()
+            self._setup_png_panel()
             self._cache: dict = {}
             self._observe(list(self.sliders.values()))
             self.widget = w.VBox([w.HBox(list(self.sliders.values())), self._image, self._text])

@@ -143,6 +143,26 @@ class BaseExplorer(LiveAndStatic):
         self._hold = False
         self._html_cache: tuple[Any, str] | None = None
 
+    def _setup_png_panel(self) -> None:
+        """One axes drawn off screen (Agg) and shown as a PNG image: ``fig``, ``ax``, ``_image``, ``_text``.
+
+        The layout is fixed (no layout engine), so a redraw never re-solves it.
+        """
+        import ipywidgets as w
+        import matplotlib as mpl
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        from .. import viz
+
+        with mpl.rc_context(viz.style_rc() | {"figure.constrained_layout.use": False}):
+            self.fig = Figure(figsize=(7.0, 3.4), dpi=100, layout="none")
+            FigureCanvasAgg(self.fig)
+            self.ax = self.fig.add_subplot()
+            self.fig.subplots_adjust(left=0.12, right=0.98, bottom=0.15, top=0.9)
+        self._image = w.Image(format="png", layout=w.Layout(width="700px", max_width="100%"))
+        self._text = w.HTML()
+
     def _observe(self, widgets: Any) -> None:
         for wdg in widgets:
             wdg.observe(self._on_change, names="value")

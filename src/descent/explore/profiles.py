@@ -16,7 +16,6 @@ import io
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
-import matplotlib as mpl
 
 from .. import viz
 from .._validation import check_int
@@ -49,8 +48,6 @@ class ProfileExplorer(BaseExplorer):
                  width: int, seeds: Sequence[int], batch_size: int, max_depth: int,
                  static_depths: Sequence[int]) -> None:
         import ipywidgets as w
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
 
         self._common = dict(width=width, seeds=list(seeds), batch_size=batch_size)
         self.static_depths = sorted(set(static_depths))
@@ -61,13 +58,7 @@ class ProfileExplorer(BaseExplorer):
         self.controls_widgets = self.sliders
         self.show = {a: w.Checkbox(value=a in activations, description=a, indent=False,
                                    layout=w.Layout(width="auto")) for a in ACTIVATIONS}
-        with mpl.rc_context(viz.style_rc() | {"figure.constrained_layout.use": False}):
-            self.fig = Figure(figsize=(7.0, 3.4), dpi=100, layout="none")
-            FigureCanvasAgg(self.fig)
-            self.ax = self.fig.add_subplot()
-            self.fig.subplots_adjust(left=0.12, right=0.98, bottom=0.15, top=0.9)
-        self._image = w.Image(format="png", layout=w.Layout(width="700px", max_width="100%"))
-        self._text = w.HTML()
+        self._setup_png_panel()
         self._cache: dict[tuple, GradProfile] = {}
         self._observe(list(self.sliders.values()) + list(self.show.values()))
         self.widget = w.VBox([w.HBox([self.sliders["depth"], self.sliders["init"]]),

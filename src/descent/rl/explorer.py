@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 from typing import Any, Mapping, Sequence
 
-import matplotlib as mpl
 import numpy as np
 
 from .. import viz
@@ -39,19 +38,11 @@ class BanditExplorer(BaseExplorer):
     def __init__(self, bandit: Bandit, theta0: np.ndarray, *, lr: Slider, eps: Slider, baseline: bool,
                  iterations: int, pulls: int, seeds: int, epochs: int, title: str) -> None:
         import ipywidgets as w
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
 
         self.bandit, self.theta0, self.title = bandit, np.asarray(theta0, float), title
         self._common = dict(iterations=iterations, pulls=pulls, seeds=seeds, epochs=epochs)
         self._setup_controls({"lr": lr, "baseline": Toggle(baseline), "eps": eps}, continuous=False)
-        with mpl.rc_context(viz.style_rc() | {"figure.constrained_layout.use": False}):
-            self.fig = Figure(figsize=(7.0, 3.4), dpi=100, layout="none")
-            FigureCanvasAgg(self.fig)
-            self.ax = self.fig.add_subplot()
-            self.fig.subplots_adjust(left=0.12, right=0.98, bottom=0.15, top=0.9)
-        self._image = w.Image(format="png", layout=w.Layout(width="700px", max_width="100%"))
-        self._text = w.HTML()
+        self._setup_png_panel()
         self._cache: dict[tuple, np.ndarray] = {}
         self._observe(list(self.sliders.values()))
         self.widget = w.VBox([w.HBox(list(self.sliders.values())), self._image, self._text])
