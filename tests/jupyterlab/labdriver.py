@@ -300,11 +300,20 @@ _ERRORS_JS = """
 # --------------------------------------------------------------------------
 
 
+# an explorer cell calls a builder: explore(...), explore_profiles(...), explore_bandit(...), XExplorer(...)
+EXPLORER_CALL = re.compile(r"\b(explore\w*|\w*Explorer)\s*\(")
+
+
 def explorer_cells(notebook: Path) -> list[int]:
-    """Indices of the cells whose saved outputs hold a widget view: the explorers."""
+    """Indices of the cells whose saved outputs hold a widget view and that build an explorer.
+
+    Other widgets (a tqdm progress bar over a sweep) are not explorers: they have no still
+    image for the untrusted view and no slider to move.
+    """
     nb = json.loads(notebook.read_text())
     return [i for i, c in enumerate(nb["cells"])
-            if c["cell_type"] == "code" and any(WIDGET_VIEW in o.get("data", {}) for o in c.get("outputs", []))]
+            if c["cell_type"] == "code" and any(WIDGET_VIEW in o.get("data", {}) for o in c.get("outputs", []))
+            and EXPLORER_CALL.search("".join(c["source"]))]
 
 
 def check_figure(st: dict) -> str | None:
